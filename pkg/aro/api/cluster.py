@@ -1,0 +1,220 @@
+"""The internal (hub) model of an OpenShift cluster.
+
+Every external api-version converts to and from this model; the store persists it (inside the cluster
+document, under ``openShiftCluster``) and the backend reads and writes it. Attribute names are snake_case;
+the JSON form (``dump()``) is camelCase. Unknown fields are kept (``extra="allow"``) so a document written
+by a newer release survives a round trip through an older one.
+
+Secret fields (listed in ``SECRET_PATHS``) hold plaintext in memory only: the database layer encrypts them
+before they are written and decrypts them after they are read. They are never rendered by converters.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="allow", validate_assignment=False
+    )
+
+
+class ProvisioningState(StrEnum):
+    CREATING = "Creating"
+    UPDATING = "Updating"
+    ADMIN_UPDATING = "AdminUpdating"
+    DELETING = "Deleting"
+    SUCCEEDED = "Succeeded"
+    FAILED = "Failed"
+    CANCELED = "Canceled"
+
+    @property
+    def terminal(self) -> bool:
+        return self in TERMINAL_STATES
+
+
+TERMINAL_STATES = frozenset({ProvisioningState.SUCCEEDED, ProvisioningState.FAILED, ProvisioningState.CANCELED})
+NON_TERMINAL_STATES = frozenset(set(ProvisioningState) - TERMINAL_STATES)
+
+
+class SystemData(_Model):
+    created_by: str | None = None
+    created_by_type: str | None = None
+    created_at: str | None = None
+    last_modified_by: str | None = None
+    last_modified_by_type: str | None = None
+    last_modified_at: str | None = None
+
+
+class UserAssignedIdentity(_Model):
+    principal_id: str | None = None
+    client_id: str | None = None
+
+
+class ManagedServiceIdentity(_Model):
+    type: str = "None"
+    principal_id: str | None = None
+    tenant_id: str | None = None
+    user_assigned_identities: dict[str, UserAssignedIdentity] = Field(default_factory=dict)
+
+
+class ClusterProfile(_Model):
+    pull_secret: str = ""  # secret
+    domain: str = ""
+    version: str = ""
+    resource_group_id: str = ""
+    fips_validated_modules: str = "Disabled"
+    oidc_issuer: str | None = None
+
+
+class ConsoleProfile(_Model):
+    url: str = ""
+
+
+class ServicePrincipalProfile(_Model):
+    client_id: str = ""
+    client_secret: str = ""  # secret
+
+
+class PlatformWorkloadIdentity(_Model):
+    resource_id: str = ""
+    client_id: str | None = None
+    object_id: str | None = None
+
+
+class PlatformWorkloadIdentityProfile(_Model):
+    upgradeable_to: str | None = None
+    platform_workload_identities: dict[str, PlatformWorkloadIdentity] = Field(default_factory=dict)
+
+
+class ManagedOutboundIPs(_Model):
+    count: int = 1
+
+
+class EffectiveOutboundIP(_Model):
+    id: str = ""
+
+
+class LoadBalancerProfile(_Model):
+    managed_outbound_ips: ManagedOutboundIPs | None = None
+    effective_outbound_ips: list[EffectiveOutboundIP] = Field(default_factory=list)
+
+
+class NetworkProfile(_Model):
+    pod_cidr: str = ""
+    service_cidr: str = ""
+    outbound_type: str = "Loadbalancer"
+    preconfigured_nsg: str = Field(default="Disabled", alias="preconfiguredNSG")
+    load_balancer_profile: LoadBalancerProfile | None = None
+
+
+class MasterProfile(_Model):
+    vm_size: str = ""
+    subnet_id: str = ""
+    encryption_at_host: str = "Disabled"
+    disk_encryption_set_id: str | None = None
+
+
+class WorkerProfile(_Model):
+    name: str = ""
+    vm_size: str = ""
+    disk_size_gb: int = Field(default=128, alias="diskSizeGB")
+    subnet_id: str = ""
+    count: int = 0
+    encryption_at_host: str = "Disabled"
+    disk_encryption_set_id: str | None = None
+
+
+class APIServerProfile(_Model):
+    visibility: str = "Public"
+    url: str = ""
+    ip: str = ""
+
+
+class IngressProfile(_Model):
+    name: str = ""
+    visibility: str = "Public"
+    ip: str = ""
+
+
+class InstallProgress(_Model):
+    """Backend bookkeeping for the running install/update/delete (see aro.cluster)."""
+
+    phase: str = ""  # "install" | "update" | "delete"
+    current_step: str | None = None
+    completed_steps: list[str] = Field(default_factory=list)
+    started_at: str | None = None
+
+
+class OpenShiftClusterProperties(_Model):
+    provisioning_state: ProvisioningState = ProvisioningState.SUCCEEDED
+    last_provisioning_state: ProvisioningState | None = None
+    failed_provisioning_state: ProvisioningState | None = None
+    last_error: dict[str, Any] | None = None
+
+    cluster_profile: ClusterProfile = Field(default_factory=ClusterProfile)
+    console_profile: ConsoleProfile = Field(default_factory=ConsoleProfile)
+    service_principal_profile: ServicePrincipalProfile | None = None
+    platform_workload_identity_profile: PlatformWorkloadIdentityProfile | None = None
+    network_profile: NetworkProfile = Field(default_factory=NetworkProfile)
+    master_profile: MasterProfile = Field(default_factory=MasterProfile)
+    worker_profiles: list[WorkerProfile] = Field(default_factory=list)
+    worker_profiles_status: list[WorkerProfile] = Field(default_factory=list)
+    apiserver_profile: APIServerProfile = Field(default_factory=APIServerProfile)
+    ingress_profiles: list[IngressProfile] = Field(default_factory=list)
+
+    # Set by the backend; never accepted from a request.
+    infra_id: str = ""
+    storage_suffix: str = ""
+    kubeadmin_password: str = ""  # secret
+    admin_kubeconfig: str = ""  # secret (PEM/YAML text)
+    install: InstallProgress | None = None
+
+
+class OpenShiftCluster(_Model):
+    """The hub type. ``id``/``name`` keep the casing of the creating PUT."""
+
+    id: str = ""
+    name: str = ""
+    type: str = "Microsoft.RedHatOpenShift/openShiftClusters"
+    location: str = ""
+    tags: dict[str, str] = Field(default_factory=dict)
+    identity: ManagedServiceIdentity | None = None
+    system_data: SystemData | None = None
+    properties: OpenShiftClusterProperties = Field(default_factory=OpenShiftClusterProperties)
+
+    def dump(self) -> dict[str, Any]:
+        """JSON-ready camelCase form (plaintext secrets included: for the database layer only)."""
+        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+    @classmethod
+    def load(cls, data: dict[str, Any]) -> OpenShiftCluster:
+        return cls.model_validate(data)
+
+    def copy_deep(self) -> OpenShiftCluster:
+        return self.model_copy(deep=True)
+
+
+RESOURCE_TYPE = "Microsoft.RedHatOpenShift/openShiftClusters"
+RESOURCE_PROVIDER = "Microsoft.RedHatOpenShift"
+
+# JSON paths (camelCase, under the cluster object) of fields encrypted at rest and never rendered.
+SECRET_PATHS: tuple[tuple[str, ...], ...] = (
+    ("properties", "clusterProfile", "pullSecret"),
+    ("properties", "servicePrincipalProfile", "clientSecret"),
+    ("properties", "kubeadminPassword"),
+    ("properties", "adminKubeconfig"),
+)
+
+
+class OpenShiftVersion(_Model):
+    """An installable OpenShift version (the versions catalog)."""
+
+    version: str
+    enabled: bool = True
+    default: bool = False

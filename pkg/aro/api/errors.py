@@ -1,0 +1,95 @@
+"""The one ARM error type.
+
+`CloudError` is raised anywhere in the request or backend path and rendered by one exception handler as
+the ARM envelope ``{"error": {"code", "message", "target"?, "details"?}}`` -- the shape
+``azure.mgmt.core.exceptions.ARMErrorFormat`` parses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+# 400
+INVALID_PARAMETER = "InvalidParameter"
+INVALID_REQUEST_CONTENT = "InvalidRequestContent"
+INVALID_RESOURCE_TYPE = "InvalidResourceType"
+INVALID_RESOURCE_NAMESPACE = "InvalidResourceNamespace"
+INVALID_SUBSCRIPTION_ID = "InvalidSubscriptionID"
+INVALID_SUBSCRIPTION_STATE = "InvalidSubscriptionState"
+INVALID_LOCATION = "InvalidLocation"
+INVALID_OPERATION_ID = "InvalidOperationID"
+INVALID_CIDR_RANGE = "InvalidCIDRRange"
+MISMATCHING_RESOURCE_ID = "MismatchingResourceID"
+MISMATCHING_RESOURCE_NAME = "MismatchingResourceName"
+MISMATCHING_RESOURCE_TYPE = "MismatchingResourceType"
+PROPERTY_CHANGE_NOT_ALLOWED = "PropertyChangeNotAllowed"
+REQUEST_NOT_ALLOWED = "RequestNotAllowed"
+RESOURCE_GROUP_NOT_FOUND = "ResourceGroupNotFound"
+DUPLICATE_RESOURCE_GROUP = "DuplicateResourceGroup"
+DUPLICATE_CLIENT_ID = "DuplicateClientID"
+INVALID_SKIP_TOKEN = "InvalidSkipToken"
+REQUEST_BODY_TOO_LARGE = "RequestBodyTooLarge"
+# 403 / 404 / 409 / 412 / 415
+FORBIDDEN = "Forbidden"
+RESOURCE_NOT_FOUND = "ResourceNotFound"
+NOT_FOUND = "NotFound"
+CONFLICT = "Conflict"
+PRECONDITION_FAILED = "PreconditionFailed"
+UNSUPPORTED_MEDIA_TYPE = "UnsupportedMediaType"
+METHOD_NOT_ALLOWED = "MethodNotAllowed"
+# 500 and backend outcomes
+INTERNAL_SERVER_ERROR = "InternalServerError"
+DEPLOYMENT_FAILED = "DeploymentFailed"
+CLUSTER_RESOURCE_GROUP_ALREADY_EXISTS = "ClusterResourceGroupAlreadyExists"
+
+
+@dataclass
+class CloudError(Exception):
+    """An ARM error: HTTP status plus the error body ARM clients parse."""
+
+    status: int
+    code: str
+    message: str
+    target: str | None = None
+    details: list[CloudError] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        super().__init__(self.message)
+
+    def body(self) -> dict[str, Any]:
+        """The inner ``error`` object (also the shape stored in async operations)."""
+        out: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.target:
+            out["target"] = self.target
+        if self.details:
+            out["details"] = [d.body() for d in self.details]
+        return out
+
+    def envelope(self) -> dict[str, Any]:
+        return {"error": self.body()}
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}" + (f" (target {self.target})" if self.target else "")
+
+    @classmethod
+    def from_body(cls, status: int, body: dict[str, Any]) -> CloudError:
+        return cls(
+            status,
+            str(body.get("code") or INTERNAL_SERVER_ERROR),
+            str(body.get("message") or ""),
+            body.get("target"),
+            [cls.from_body(status, d) for d in body.get("details") or [] if isinstance(d, dict)],
+        )
+
+
+def bad_request(code: str, message: str, target: str | None = None) -> CloudError:
+    return CloudError(400, code, message, target)
+
+
+def invalid_parameter(target: str, message: str) -> CloudError:
+    return CloudError(400, INVALID_PARAMETER, message, target)
+
+
+def internal_server_error() -> CloudError:
+    return CloudError(500, INTERNAL_SERVER_ERROR, "Internal server error.")

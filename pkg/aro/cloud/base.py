@@ -1,0 +1,76 @@
+"""The cloud boundary: the one small interface the install/update/delete steps call.
+
+There is one production implementation, ``aro.cloud.arm.ArmCloud`` (azure-mgmt-resource + httpx). It talks
+to Azure, or -- by endpoint and credential only -- to the built-in simulator (``aro.cloud.simulator``),
+which speaks the same ARM REST protocol. The steps cannot tell the two apart.
+
+Errors: ARM failures surface as ``aro.api.errors.CloudError`` carrying the ARM error code and message
+(e.g. ``DeploymentFailed`` with the failing resource's error in ``details``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class ResourceGroup:
+    id: str
+    name: str
+    location: str
+    managed_by: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ClusterEndpoint:
+    """Where a cluster's API server answers, and the CA (PEM) that verifies its serving certificate."""
+
+    url: str
+    ca_pem: str
+
+
+class Cloud(Protocol):
+    async def get_resource_group(self, subscription_id: str, name: str) -> ResourceGroup | None: ...
+
+    async def create_resource_group(
+        self, subscription_id: str, name: str, location: str, managed_by: str, tags: dict[str, str]
+    ) -> ResourceGroup: ...
+
+    async def delete_resource_group(self, subscription_id: str, name: str) -> None:
+        """Delete the group and everything in it; wait until gone. Absent group: no-op."""
+        ...
+
+    async def deploy(
+        self,
+        subscription_id: str,
+        resource_group: str,
+        name: str,
+        template: dict[str, Any],
+        parameters: dict[str, Any],
+    ) -> dict[str, Any]:
+        """Incremental template deployment; waits for the LRO; returns the outputs (name -> value)."""
+        ...
+
+    async def list_resources(self, subscription_id: str, resource_group: str) -> list[dict[str, Any]]: ...
+
+    async def get_resource(self, resource_id: str, api_version: str) -> dict[str, Any] | None: ...
+
+    async def delete_resource(self, resource_id: str, api_version: str) -> None:
+        """Delete one resource by id and wait; absent: no-op."""
+        ...
+
+    def cluster_endpoint(self, subscription_id: str, resource_group: str, domain: str) -> ClusterEndpoint:
+        """The API endpoint a cluster installed into ``resource_group`` will serve on."""
+        ...
+
+    async def cluster_ready(self, endpoint: ClusterEndpoint) -> bool:
+        """True once the cluster API answers /readyz with 200."""
+        ...
+
+    async def cluster_nodes(self, endpoint: ClusterEndpoint) -> list[dict[str, Any]]:
+        """The cluster's Node objects (Kubernetes JSON)."""
+        ...
+
+    async def close(self) -> None: ...
