@@ -38,7 +38,9 @@ class ProvisioningState(StrEnum):
         return self in TERMINAL_STATES
 
 
-TERMINAL_STATES = frozenset({ProvisioningState.SUCCEEDED, ProvisioningState.FAILED, ProvisioningState.CANCELED})
+TERMINAL_STATES = frozenset(
+    {ProvisioningState.SUCCEEDED, ProvisioningState.FAILED, ProvisioningState.CANCELED}
+)
 NON_TERMINAL_STATES = frozenset(set(ProvisioningState) - TERMINAL_STATES)
 
 

@@ -1,0 +1,20 @@
+"""The `aro` command."""
+
+from __future__ import annotations
+
+import typer
+
+from aro_cmd import rp
+
+app = typer.Typer(
+    no_args_is_help=True, add_completion=False, help="aro: a resource provider for OpenShift clusters"
+)
+rp.register(app)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,73 @@
+"""`aro rp`, `aro frontend`, `aro backend`: the server processes."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="YAML config file (or $ARO_CONFIG)")]
+DataDirOpt = Annotated[Path | None, typer.Option("--data-dir", help="dataDirectory")]
+PortOpt = Annotated[int | None, typer.Option("--port", help="frontend.port")]
+LocationOpt = Annotated[str | None, typer.Option("--location", help="location")]
+
+
+def load_config(config: Path | None, overrides: dict[str, Any]) -> Any:
+    from aro.env import ConfigError, load
+
+    try:
+        return load(config, overrides=overrides)
+    except ConfigError as e:
+        typer.echo(f"aro: configuration error: {e}", err=True)
+        raise typer.Exit(2) from None
+
+
+def _run(config: Any, frontend: bool, backend: bool) -> None:
+    from aro.run import run_rp
+    from aro.util import log
+
+    log.setup(config.log_level)
+    try:
+        asyncio.run(run_rp(config, frontend=frontend, backend=backend))
+    except OSError as e:  # e.g. address already in use
+        typer.echo(f"aro: {e}", err=True)
+        sys.exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("rp")
+    def rp_cmd(
+        config: ConfigOpt = None,
+        data_dir: DataDirOpt = None,
+        port: PortOpt = None,
+        location: LocationOpt = None,
+    ) -> None:
+        """Run the whole RP (frontend + backend [+ cloud simulator]) in one process."""
+        cfg = load_config(
+            config, {"dataDirectory": data_dir and str(data_dir), "frontend.port": port, "location": location}
+        )
+        _run(cfg, frontend=True, backend=True)
+
+    @app.command("frontend")
+    def frontend_cmd(
+        config: ConfigOpt = None,
+        data_dir: DataDirOpt = None,
+        port: PortOpt = None,
+        location: LocationOpt = None,
+    ) -> None:
+        """Run only the ARM frontend."""
+        cfg = load_config(
+            config, {"dataDirectory": data_dir and str(data_dir), "frontend.port": port, "location": location}
+        )
+        _run(cfg, frontend=True, backend=False)
+
+    @app.command("backend")
+    def backend_cmd(
+        config: ConfigOpt = None, data_dir: DataDirOpt = None, location: LocationOpt = None
+    ) -> None:
+        """Run only the backend worker pool (several may share one store)."""
+        cfg = load_config(config, {"dataDirectory": data_dir and str(data_dir), "location": location})
+        _run(cfg, frontend=False, backend=True)

@@ -1,0 +1,104 @@
+"""Helpers shared by the external api-version packages: the strict base model, request parsing and
+JSON-path rendering.
+
+External models are *strict*: a JSON string where an integer is expected (``"count": "three"``), a tag
+value that is not a string or an unknown enum value is a 400 ``InvalidRequestContent`` whose ``target`` is
+the JSON path of the offending value (``properties.workerProfiles[0].count``). Unknown fields are ignored.
+Every field is optional at the type level; what a request must contain is the static validator's job.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Sequence
+from typing import Any, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic.alias_generators import to_camel
+
+from aro.api.errors import INVALID_REQUEST_CONTENT, CloudError
+
+Visibility = Literal["Public", "Private"]
+# "" is what clients send for "use the default" (the az CLI sends ``"outboundType": ""``).
+OutboundType = Literal["", "Loadbalancer", "UserDefinedRouting"]
+Toggle = Literal["", "Enabled", "Disabled"]
+IdentityType = Literal["None", "SystemAssigned", "UserAssigned", "SystemAssigned,UserAssigned"]
+ProvisioningStateName = Literal[
+    "Creating", "Updating", "AdminUpdating", "Deleting", "Succeeded", "Failed", "Canceled"
+]
+
+
+class ExternalModel(BaseModel):
+    """Base of every external (REST) model: camelCase JSON names, strict types, unknown fields ignored."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="ignore", strict=True, frozen=False
+    )
+
+
+M = TypeVar("M", bound=ExternalModel)
+
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def render_path(loc: Sequence[int | str]) -> str:
+    """``("properties", "workerProfiles", 0, "count")`` -> ``properties.workerProfiles[0].count``.
+
+    String segments that are not plain identifiers (map keys such as resource ids) render as ``['key']``.
+    """
+    out = ""
+    for seg in loc:
+        if isinstance(seg, int):
+            out += f"[{seg}]"
+        elif _IDENT.match(seg):
+            out += f".{seg}" if out else seg
+        else:
+            out += f"['{seg}']"
+    return out
+
+
+def require_object(body: Any) -> dict[str, Any]:
+    """The request body must be a JSON object."""
+    if not isinstance(body, dict):
+        raise CloudError(
+            400,
+            INVALID_REQUEST_CONTENT,
+            "The request content was invalid and could not be deserialized: the body must be a JSON object.",
+        )
+    return body
+
+
+def parse(model: type[M], data: dict[str, Any]) -> M:
+    """Validate ``data`` against ``model``; the first type error becomes InvalidRequestContent."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors(include_url=False)[0]
+        target = render_path(err["loc"])
+        raise CloudError(
+            400,
+            INVALID_REQUEST_CONTENT,
+            f"The request content was invalid and could not be deserialized: "
+            f"the value of '{target}' is invalid: {err['msg']}.",
+            target or None,
+        ) from None
+
+
+def prune(value: Any) -> Any:
+    """A deep copy of ``value`` without None and empty-string members of objects (the newest ARO versions
+    omit zero values). Empty objects and lists are kept: ``{"<identity id>": {}}`` is meaningful."""
+    if isinstance(value, dict):
+        return {k: prune(v) for k, v in value.items() if v is not None and v != ""}
+    if isinstance(value, list):
+        return [prune(v) for v in value]
+    return copy.deepcopy(value)
+
+
+def or_empty(value: str | None) -> str:
+    return value or ""
+
+
+def or_none(value: str | None) -> str | None:
+    """Zero value -> None, so renderers drop it."""
+    return value or None

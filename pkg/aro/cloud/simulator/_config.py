@@ -1,0 +1,129 @@
+"""Simulator configuration and fault injection rules.
+
+A fault rule, as configured in code or sent to ``PUT /simulator/faults`` (a JSON list of these)::
+
+    {"operation": "deploy",          # createResourceGroup | deleteResourceGroup | deploy | putResource
+                                     # | deleteResource | clusterReady
+     "mode": "fail",                 # "fail": answer the ARM error; "hang": the LRO never finishes
+     "count": 1,                     # hits left; null = every time (default 1)
+     "match": "storage",             # optional case-insensitive substring of the target name
+     "code": "QuotaExceeded",        # optional ARM error code / message / HTTP status for "fail"
+     "message": "...", "status": 400}
+
+The ``match`` target is the resource group name (resource-group operations and ``clusterReady``), the
+deployment name or any template resource name (``deploy``), or the resource id (``putResource``,
+``deleteResource``). Every hit decrements ``count``; a rule at 0 is spent and ignored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Literal
+
+OPERATIONS = frozenset(
+    {"createResourceGroup", "deleteResourceGroup", "deploy", "putResource", "deleteResource", "clusterReady"}
+)
+FaultMode = Literal["fail", "hang"]
+
+
+@dataclass(frozen=True)
+class FaultRule:
+    operation: str
+    mode: FaultMode = "fail"
+    count: int | None = 1
+    match: str | None = None
+    code: str | None = None
+    message: str | None = None
+    status: int = 400
+
+    def __post_init__(self) -> None:
+        if self.operation not in OPERATIONS:
+            raise ValueError(f"unknown fault operation {self.operation!r}; one of {sorted(OPERATIONS)}")
+        if self.mode not in ("fail", "hang"):
+            raise ValueError(f"unknown fault mode {self.mode!r}; 'fail' or 'hang'")
+        if self.count is not None and self.count < 0:
+            raise ValueError("fault count must be >= 0 or null")
+        if not 400 <= self.status <= 599:
+            raise ValueError("fault status must be an HTTP error status")
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any]) -> FaultRule:
+        unknown = set(raw) - {"operation", "mode", "count", "match", "code", "message", "status"}
+        if unknown:
+            raise ValueError(f"unknown fault rule field(s) {sorted(unknown)}")
+        count = raw.get("count", 1)
+        return cls(
+            operation=str(raw.get("operation")),
+            mode=raw.get("mode", "fail"),
+            count=None if count is None else int(count),
+            match=None if raw.get("match") is None else str(raw["match"]),
+            code=None if raw.get("code") is None else str(raw["code"]),
+            message=None if raw.get("message") is None else str(raw["message"]),
+            status=int(raw.get("status", 400)),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"operation": self.operation, "mode": self.mode, "count": self.count}
+        for key in ("match", "code", "message"):
+            if getattr(self, key) is not None:
+                out[key] = getattr(self, key)
+        out["status"] = self.status
+        return out
+
+    def error_code(self) -> str:
+        return self.code or "InjectedFault"
+
+    def error_message(self, operation: str, target: str) -> str:
+        return self.message or f"Simulated failure of {operation} on '{target}'."
+
+
+class FaultSet:
+    """The live rule set. Used from the event loop only (no locking needed)."""
+
+    def __init__(self, rules: Iterable[FaultRule] = ()) -> None:
+        self._rules: list[FaultRule] = list(rules)
+
+    def replace(self, rules: Iterable[FaultRule]) -> None:
+        self._rules = list(rules)
+
+    def clear(self) -> None:
+        self._rules = []
+
+    def to_json(self) -> list[dict[str, Any]]:
+        return [r.to_json() for r in self._rules]
+
+    def hit(self, operation: str, *targets: str) -> FaultRule | None:
+        """Consume and return the first live rule for ``operation`` matching any of ``targets``."""
+        lowered = [t.lower() for t in targets]
+        for i, rule in enumerate(self._rules):
+            if rule.operation != operation or rule.count == 0:
+                continue
+            if rule.match is not None and not any(rule.match.lower() in t for t in lowered):
+                continue
+            if rule.count is not None:
+                self._rules[i] = replace(rule, count=rule.count - 1)
+            return rule
+        return None
+
+
+@dataclass(frozen=True)
+class SimulatorConfig:
+    """Everything the simulator app needs.
+
+    ``token``: if set, ``Authorization: Bearer <token>`` must match it; else any non-empty bearer passes.
+    ``step_delay_seconds``: how long every mutating operation (and each LRO) takes.
+    """
+
+    data_directory: Path
+    token: str | None = None
+    step_delay_seconds: float = 0.0
+    faults: tuple[FaultRule, ...] = ()
+    kubernetes_version: str = "v1.30.7"
+    request_log_memory: int = 20_000
+    max_body_bytes: int = 8 * 1024 * 1024
+
+    def __post_init__(self) -> None:
+        if self.step_delay_seconds < 0:
+            raise ValueError("step_delay_seconds must be >= 0")

@@ -1,0 +1,409 @@
+"""The embedded document store: one SQLite file in WAL mode.
+
+All SQL runs on one dedicated thread per process (SQLite connections are not shared across threads), so
+any number of asyncio callers can use the store at once; several processes can share the file, with
+writes serialised by SQLite's lock (``BEGIN IMMEDIATE`` + a busy timeout). The JSON body is the source
+of truth; a few columns copy fields of it for indexing (key, etag, lease, claimability, expiry).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import sqlite3
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+from aro.database.store import (
+    Conflict,
+    ContainerSpec,
+    Doc,
+    LostLease,
+    NotFound,
+    Page,
+    PreconditionFailed,
+    StoreError,
+)
+
+T = TypeVar("T")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS documents (
+    container     TEXT NOT NULL,
+    partition_key TEXT NOT NULL,
+    id            TEXT NOT NULL,
+    key           TEXT NOT NULL,
+    etag          TEXT NOT NULL,
+    ts            REAL NOT NULL,
+    expires_at    REAL,
+    claimable     INTEGER NOT NULL DEFAULT 0,
+    lease_owner   TEXT,
+    lease_expires REAL NOT NULL DEFAULT 0,
+    body          TEXT NOT NULL,
+    PRIMARY KEY (container, partition_key, id)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX IF NOT EXISTS documents_key ON documents (container, partition_key, key);
+CREATE INDEX IF NOT EXISTS documents_list ON documents (container, key, partition_key, id);
+CREATE INDEX IF NOT EXISTS documents_claim ON documents (container, lease_expires) WHERE claimable = 1;
+CREATE INDEX IF NOT EXISTS documents_expiry ON documents (expires_at) WHERE expires_at IS NOT NULL;
+"""
+
+_LIVE = "(expires_at IS NULL OR expires_at > ?)"
+
+
+def _new_etag() -> str:
+    return uuid.uuid4().hex
+
+
+def encode_token(parts: Sequence[str]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(list(parts)).encode()).decode().rstrip("=")
+
+
+def decode_token(token: str) -> list[str]:
+    try:
+        parts = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+    except (ValueError, TypeError):
+        raise StoreError("malformed continuation token") from None
+    if not isinstance(parts, list) or not all(isinstance(p, str) for p in parts):
+        raise StoreError("malformed continuation token")
+    return parts
+
+
+class SQLiteStore:
+    """Opens (creating if needed) ``path``; ``containers`` declares the containers in use."""
+
+    def __init__(self, path: str | Path, containers: Sequence[ContainerSpec], busy_timeout: float = 30.0):
+        self.path = Path(path)
+        self._busy_timeout = busy_timeout
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="aro-sqlite")
+        self._conn: sqlite3.Connection | None = None
+        self._listeners: list[Callable[[str], None]] = []
+        self._containers = {spec.name: SQLiteContainer(self, spec) for spec in containers}
+        self._closed = False
+
+    # --- plumbing ----------------------------------------------------------------------------------
+
+    def _connect(self) -> sqlite3.Connection:
+        if self._conn is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(
+                self.path, timeout=self._busy_timeout, isolation_level=None, check_same_thread=False
+            )
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute(f"PRAGMA busy_timeout={int(self._busy_timeout * 1000)}")
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                for statement in filter(str.strip, _SCHEMA.split(";")):
+                    conn.execute(statement)
+            finally:
+                if conn.in_transaction:
+                    conn.execute("COMMIT")
+            self._conn = conn
+        return self._conn
+
+    async def run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        if self._closed:
+            raise StoreError("store is closed")
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, lambda: fn(self._connect()))
+
+    async def write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``fn`` inside one immediate (write-locked) transaction."""
+
+        def tx(conn: sqlite3.Connection) -> T:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                result = fn(conn)
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+            return result
+
+        return await self.run(tx)
+
+    async def open(self) -> SQLiteStore:
+        await self.run(lambda conn: None)
+        return self
+
+    def container(self, name: str) -> SQLiteContainer:
+        try:
+            return self._containers[name]
+        except KeyError:
+            raise StoreError(f"unknown container {name!r}") from None
+
+    def on_claimable(self, callback: Callable[[str], None]) -> None:
+        self._listeners.append(callback)
+
+    def notify(self, container: str) -> None:
+        for cb in self._listeners:
+            cb(container)
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+
+        def _close(conn: sqlite3.Connection) -> None:
+            conn.close()
+
+        if self._conn is not None:
+            await self.run(_close)
+            self._conn = None
+        self._closed = True
+        self._executor.shutdown(wait=True)
+
+
+class SQLiteContainer:
+    def __init__(self, store: SQLiteStore, spec: ContainerSpec):
+        self.store = store
+        self.spec = spec
+        self.name = spec.name
+
+    # --- helpers (run on the store thread) -----------------------------------------------------------
+
+    def _stamp(self, doc: Doc, now: float) -> tuple[Any, ...]:
+        """Give ``doc`` a new etag and ts; return the column values for it."""
+        doc.setdefault("key", doc["id"])
+        doc["etag"] = _new_etag()
+        doc["ts"] = now
+        ttl = doc.get("ttl", self.spec.default_ttl)
+        expires_at = now + float(ttl) if ttl is not None and float(ttl) > 0 else None
+        return (
+            self.name,
+            str(doc["partitionKey"]),
+            str(doc["id"]),
+            str(doc["key"]),
+            doc["etag"],
+            now,
+            expires_at,
+            1 if self.spec.claimable(doc) else 0,
+            doc.get("leaseOwner") or None,
+            float(doc.get("leaseExpires") or 0),
+            json.dumps(doc, separators=(",", ":")),
+        )
+
+    def _current(self, conn: sqlite3.Connection, doc: Doc, now: float) -> tuple[str, str | None]:
+        row = conn.execute(
+            "SELECT etag, lease_owner FROM documents "
+            f"WHERE container=? AND partition_key=? AND id=? AND {_LIVE}",
+            (self.name, str(doc["partitionKey"]), str(doc["id"]), now),
+        ).fetchone()
+        if row is None:
+            raise NotFound(f"{self.name}/{doc['id']}")
+        return row[0], row[1]
+
+    def _write_replace(self, conn: sqlite3.Connection, doc: Doc, now: float) -> Doc:
+        out = dict(doc)
+        cols = self._stamp(out, now)
+        try:
+            conn.execute(
+                "UPDATE documents SET key=?, etag=?, ts=?, expires_at=?, claimable=?, lease_owner=?, "
+                "lease_expires=?, body=? WHERE container=? AND partition_key=? AND id=?",
+                (*cols[3:], self.name, cols[1], cols[2]),
+            )
+        except sqlite3.IntegrityError:
+            raise Conflict(f"{self.name}: key {out['key']!r} already exists") from None
+        return out
+
+    def _after_write(self, doc: Doc) -> Doc:
+        if self.spec.claimable(doc):
+            self.store.notify(self.name)
+        return doc
+
+    # --- CRUD ---------------------------------------------------------------------------------------
+
+    async def get(self, partition_key: str, id: str) -> Doc | None:
+        def q(conn: sqlite3.Connection) -> Doc | None:
+            row = conn.execute(
+                f"SELECT body FROM documents WHERE container=? AND partition_key=? AND id=? AND {_LIVE}",
+                (self.name, partition_key, id, time.time()),
+            ).fetchone()
+            return json.loads(row[0]) if row else None
+
+        return await self.store.run(q)
+
+    async def get_by_key(self, key: str, partition_key: str | None = None) -> Doc | None:
+        def q(conn: sqlite3.Connection) -> Doc | None:
+            sql = f"SELECT body FROM documents WHERE container=? AND key=? AND {_LIVE}"
+            args: list[Any] = [self.name, key, time.time()]
+            if partition_key is not None:
+                sql += " AND partition_key=?"
+                args.append(partition_key)
+            row = conn.execute(sql + " LIMIT 1", args).fetchone()
+            return json.loads(row[0]) if row else None
+
+        return await self.store.run(q)
+
+    async def create(self, doc: Doc) -> Doc:
+        def tx(conn: sqlite3.Connection) -> Doc:
+            now = time.time()
+            out = dict(doc)
+            cols = self._stamp(out, now)
+            # an expired document no longer exists: let its id/key be reused
+            conn.execute(
+                "DELETE FROM documents WHERE container=? AND partition_key=? AND (id=? OR key=?) "
+                "AND expires_at IS NOT NULL AND expires_at <= ?",
+                (self.name, cols[1], cols[2], cols[3], now),
+            )
+            try:
+                conn.execute("INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?)", cols)
+            except sqlite3.IntegrityError:
+                raise Conflict(f"{self.name}: document {out['id']!r} / key {out['key']!r} exists") from None
+            return out
+
+        return self._after_write(await self.store.write(tx))
+
+    async def replace(self, doc: Doc) -> Doc:
+        def tx(conn: sqlite3.Connection) -> Doc:
+            now = time.time()
+            etag, _ = self._current(conn, doc, now)
+            if etag != doc.get("etag"):
+                raise PreconditionFailed(f"{self.name}/{doc['id']}: etag mismatch")
+            return self._write_replace(conn, doc, now)
+
+        return self._after_write(await self.store.write(tx))
+
+    async def delete(self, doc: Doc) -> None:
+        await self.store.write(lambda conn: self._delete(conn, doc, None))
+
+    def _delete(self, conn: sqlite3.Connection, doc: Doc, owner: str | None) -> None:
+        etag, lease_owner = self._current(conn, doc, time.time())
+        if owner is not None and lease_owner != owner:
+            raise LostLease(f"{self.name}/{doc['id']}: lease held by {lease_owner!r}")
+        if etag != doc.get("etag"):
+            raise PreconditionFailed(f"{self.name}/{doc['id']}: etag mismatch")
+        conn.execute(
+            "DELETE FROM documents WHERE container=? AND partition_key=? AND id=?",
+            (self.name, str(doc["partitionKey"]), str(doc["id"])),
+        )
+
+    async def list_page(
+        self,
+        *,
+        prefix: str = "",
+        partition_key: str | None = None,
+        continuation: str | None = None,
+        max_items: int = 100,
+    ) -> Page:
+        after = decode_token(continuation) if continuation else None
+        if after is not None and len(after) != 3:
+            raise StoreError("malformed continuation token")
+
+        def q(conn: sqlite3.Connection) -> Page:
+            sql = f"SELECT body, key, partition_key, id FROM documents WHERE container=? AND {_LIVE}"
+            args: list[Any] = [self.name, time.time()]
+            if prefix:
+                sql += " AND key >= ? AND key < ?"
+                args += [prefix, prefix + "\U0010ffff"]
+            if partition_key is not None:
+                sql += " AND partition_key=?"
+                args.append(partition_key)
+            if after is not None:
+                sql += " AND (key, partition_key, id) > (?, ?, ?)"
+                args += after
+            sql += " ORDER BY key, partition_key, id LIMIT ?"
+            args.append(max_items + 1)
+            rows = conn.execute(sql, args).fetchall()
+            more = len(rows) > max_items
+            rows = rows[:max_items]
+            token = encode_token(rows[-1][1:4]) if more and rows else None
+            return Page([json.loads(r[0]) for r in rows], token)
+
+        return await self.store.run(q)
+
+    async def count(self, *, prefix: str = "", partition_key: str | None = None) -> int:
+        def q(conn: sqlite3.Connection) -> int:
+            sql = f"SELECT COUNT(*) FROM documents WHERE container=? AND {_LIVE}"
+            args: list[Any] = [self.name, time.time()]
+            if prefix:
+                sql += " AND key >= ? AND key < ?"
+                args += [prefix, prefix + "\U0010ffff"]
+            if partition_key is not None:
+                sql += " AND partition_key=?"
+                args.append(partition_key)
+            return int(conn.execute(sql, args).fetchone()[0])
+
+        return await self.store.run(q)
+
+    # --- leasing ------------------------------------------------------------------------------------
+
+    async def list_claimable(self, limit: int = 100) -> list[Doc]:
+        def q(conn: sqlite3.Connection) -> list[Doc]:
+            now = time.time()
+            rows = conn.execute(
+                f"SELECT body FROM documents WHERE container=? AND claimable=1 AND lease_expires < ? "
+                f"AND {_LIVE} ORDER BY lease_expires, ts LIMIT ?",
+                (self.name, now, now, limit),
+            ).fetchall()
+            return [json.loads(r[0]) for r in rows]
+
+        return await self.store.run(q)
+
+    async def dequeue(self, owner: str, lease_seconds: float) -> Doc | None:
+        def tx(conn: sqlite3.Connection) -> Doc | None:
+            now = time.time()
+            row = conn.execute(
+                f"SELECT body FROM documents WHERE container=? AND claimable=1 AND lease_expires < ? "
+                f"AND {_LIVE} ORDER BY lease_expires, ts LIMIT 1",
+                (self.name, now, now),
+            ).fetchone()
+            if row is None:
+                return None
+            doc: Doc = json.loads(row[0])
+            doc["leaseOwner"] = owner
+            doc["leaseExpires"] = now + lease_seconds
+            doc["dequeues"] = int(doc.get("dequeues") or 0) + 1
+            return self._write_replace(conn, doc, now)
+
+        return await self.store.write(tx)
+
+    def _leased_replace(self, conn: sqlite3.Connection, doc: Doc, owner: str, now: float) -> Doc:
+        etag, lease_owner = self._current(conn, doc, now)
+        if lease_owner != owner:
+            raise LostLease(f"{self.name}/{doc['id']}: lease held by {lease_owner!r}, not {owner!r}")
+        if etag != doc.get("etag"):
+            raise PreconditionFailed(f"{self.name}/{doc['id']}: etag mismatch")
+        return self._write_replace(conn, doc, now)
+
+    async def renew_lease(self, doc: Doc, owner: str, lease_seconds: float) -> Doc:
+        def tx(conn: sqlite3.Connection) -> Doc:
+            now = time.time()
+            new = dict(doc)
+            new["leaseExpires"] = now + lease_seconds
+            return self._leased_replace(conn, new, owner, now)
+
+        return await self.store.write(tx)
+
+    async def replace_with_lease(self, doc: Doc, owner: str) -> Doc:
+        def tx(conn: sqlite3.Connection) -> Doc:
+            return self._leased_replace(conn, doc, owner, time.time())
+
+        return self._after_write(await self.store.write(tx))
+
+    async def end_lease(self, doc: Doc, owner: str) -> Doc:
+        def tx(conn: sqlite3.Connection) -> Doc:
+            new = dict(doc)
+            new["leaseOwner"] = None
+            new["leaseExpires"] = 0
+            return self._leased_replace(conn, new, owner, time.time())
+
+        return self._after_write(await self.store.write(tx))
+
+    async def delete_with_lease(self, doc: Doc, owner: str) -> None:
+        await self.store.write(lambda conn: self._delete(conn, doc, owner))
+
+    async def purge_expired(self) -> int:
+        def tx(conn: sqlite3.Connection) -> int:
+            cur = conn.execute(
+                "DELETE FROM documents WHERE container=? AND expires_at IS NOT NULL AND expires_at <= ?",
+                (self.name, time.time()),
+            )
+            return cur.rowcount
+
+        return await self.store.write(tx)

@@ -1,0 +1,147 @@
+"""The Store contract every document store implements (embedded SQLite, Cosmos DB).
+
+A document is a JSON object ``{id, partitionKey, key, etag, ts, ttl?, leaseOwner?, leaseExpires?,
+dequeues?, ...}``. ``key`` is unique within its partition (as Cosmos unique keys are); ``etag`` changes on
+every write; ``ts`` is the write time (epoch seconds); ``ttl`` (seconds) makes a document expire.
+
+Exceptions (all ``StoreError``):
+- ``Conflict``            create of a duplicate id or key
+- ``PreconditionFailed``  replace/delete with a stale etag (nothing was written)
+- ``NotFound``            replace/delete of a missing document
+- ``LostLease``           a lease-checked write by an owner that no longer holds the lease
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+Doc = dict[str, Any]
+
+# Fields of the store itself (not of the resource inside the document).
+SYSTEM_FIELDS = ("id", "partitionKey", "key", "etag", "ts", "ttl", "leaseOwner", "leaseExpires", "dequeues")
+
+
+class StoreError(Exception):
+    pass
+
+
+class Conflict(StoreError):
+    pass
+
+
+class PreconditionFailed(StoreError):
+    pass
+
+
+class NotFound(StoreError):
+    pass
+
+
+class LostLease(StoreError):
+    pass
+
+
+@dataclass(frozen=True)
+class ContainerSpec:
+    """A container: its name, which documents the backend may claim, and the default TTL."""
+
+    name: str
+    # A document is claimable (work for the backend) when the value at claim_path is in claim_values.
+    claim_path: tuple[str, ...] | None = None
+    claim_values: frozenset[Any] = frozenset()
+    default_ttl: int | None = None
+
+    def claimable(self, doc: Doc) -> bool:
+        if self.claim_path is None:
+            return False
+        value: Any = doc
+        for part in self.claim_path:
+            if not isinstance(value, dict):
+                return False
+            value = value.get(part)
+        try:
+            return value in self.claim_values
+        except TypeError:
+            return False
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Doc]
+    continuation: str | None  # opaque; None on the last page
+
+
+class Container(Protocol):
+    spec: ContainerSpec
+
+    async def get(self, partition_key: str, id: str) -> Doc | None: ...
+
+    async def get_by_key(self, key: str, partition_key: str | None = None) -> Doc | None:
+        """By unique key; across partitions when ``partition_key`` is None."""
+        ...
+
+    async def create(self, doc: Doc) -> Doc:
+        """Insert; returns the stored document (with etag, ts). Duplicate id/key -> Conflict."""
+        ...
+
+    async def replace(self, doc: Doc) -> Doc:
+        """Replace only if the stored etag equals ``doc["etag"]`` (else PreconditionFailed)."""
+        ...
+
+    async def delete(self, doc: Doc) -> None:
+        """Delete only if the stored etag equals ``doc["etag"]``."""
+        ...
+
+    async def list_page(
+        self,
+        *,
+        prefix: str = "",
+        partition_key: str | None = None,
+        continuation: str | None = None,
+        max_items: int = 100,
+    ) -> Page:
+        """Documents whose key starts with ``prefix``, ordered by key, one page at a time."""
+        ...
+
+    async def count(self, *, prefix: str = "", partition_key: str | None = None) -> int: ...
+
+    async def list_claimable(self, limit: int = 100) -> list[Doc]:
+        """Claimable documents whose lease is free or expired (the backend's queue)."""
+        ...
+
+    async def dequeue(self, owner: str, lease_seconds: float) -> Doc | None:
+        """Atomically claim one claimable document with a free or expired lease: sets leaseOwner,
+        leaseExpires = now + lease_seconds, dequeues += 1. None when there is no work."""
+        ...
+
+    async def renew_lease(self, doc: Doc, owner: str, lease_seconds: float) -> Doc:
+        """Extend the lease; LostLease if ``owner`` no longer holds it."""
+        ...
+
+    async def replace_with_lease(self, doc: Doc, owner: str) -> Doc:
+        """Replace conditional on etag and on ``owner`` holding the lease (else LostLease)."""
+        ...
+
+    async def end_lease(self, doc: Doc, owner: str) -> Doc:
+        """Write ``doc`` (the caller has set its new state) and clear the lease, in one conditional
+        write; LostLease if ``owner`` no longer holds it."""
+        ...
+
+    async def delete_with_lease(self, doc: Doc, owner: str) -> None: ...
+
+    async def purge_expired(self) -> int:
+        """Remove documents whose TTL has passed (they are already invisible); returns how many."""
+        ...
+
+
+class Store(Protocol):
+    def container(self, name: str) -> Container: ...
+
+    def on_claimable(self, callback: Callable[[str], None]) -> None:
+        """Register ``callback(container_name)``, called after this process writes a claimable document
+        (lets the backend pick up local writes at once)."""
+        ...
+
+    async def close(self) -> None: ...

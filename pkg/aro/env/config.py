@@ -1,0 +1,282 @@
+"""Configuration: one typed settings tree, loaded from a YAML file, then ARO_* environment variables,
+then command-line overrides (each layer above the one before).
+
+Every key ``a.bKey`` is also the environment variable ``ARO_A_B_KEY`` (``frontend.port`` ->
+``ARO_FRONTEND_PORT``). A bad value stops start-up with one ``ConfigError`` line naming the key.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+from collections.abc import Iterator, Mapping
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, get_origin
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic.alias_generators import to_camel
+
+ENV_PREFIX = "ARO_"
+CONFIG_ENV = "ARO_CONFIG"
+
+
+class ConfigError(Exception):
+    """A configuration problem, reported as one line naming the key."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+
+class Mode(StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+class TLSConfig(_Section):
+    cert_file: str | None = None
+    key_file: str | None = None
+    ca_file: str | None = Field(default=None, description="CA that client certificates must chain to")
+
+
+class AuthConfig(_Section):
+    """Production client-certificate identities (subject common names)."""
+
+    arm_client_subject: str | None = None
+    admin_client_subject: str | None = None
+
+
+class FrontendConfig(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8443, ge=1, le=65535)
+    tls: TLSConfig = Field(default_factory=TLSConfig)
+    auth: AuthConfig = Field(default_factory=AuthConfig)
+    page_size: int = Field(default=10, ge=1, le=1000)
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+
+
+class CosmosConfig(_Section):
+    endpoint: str | None = None
+    key: str | None = None
+    database: str = "aro"
+    verify: bool = True  # TLS verification of the endpoint
+    ca_file: str | None = None  # CA bundle for the endpoint (local protocol servers)
+
+
+class DatabaseMode(StrEnum):
+    EMBEDDED = "embedded"
+    COSMOS = "cosmos"
+
+
+class DatabaseConfig(_Section):
+    mode: DatabaseMode = DatabaseMode.EMBEDDED
+    cosmos: CosmosConfig = Field(default_factory=CosmosConfig)
+
+
+class CloudMode(StrEnum):
+    SIMULATOR = "simulator"
+    AZURE = "azure"
+
+
+class SimulatorConfig(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8444, ge=0, le=65535)
+    endpoint: str | None = None  # an external simulator; when unset `aro rp` hosts one itself
+    step_delay_seconds: float = Field(default=0.5, ge=0)
+    token: str = "aro-simulator-token"
+    faults: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class AzureConfig(_Section):
+    arm_endpoint: str = "https://management.azure.com"
+    authority: str = "https://login.microsoftonline.com"
+    tenant_id: str | None = None
+    client_id: str | None = None
+    client_secret: str | None = None
+    subscription_id: str | None = None
+
+
+class CloudConfig(_Section):
+    mode: CloudMode = CloudMode.SIMULATOR
+    simulator: SimulatorConfig = Field(default_factory=SimulatorConfig)
+    azure: AzureConfig = Field(default_factory=AzureConfig)
+
+
+class BackendConfig(_Section):
+    workers: int = Field(default=200, ge=1, le=10000)
+    lease_seconds: float = Field(default=30.0, gt=0)
+    heartbeat_seconds: float | None = Field(default=None, gt=0)
+    max_dequeues: int = Field(default=5, ge=1)
+    poll_seconds: float = Field(default=1.0, gt=0)
+    shutdown_seconds: float = Field(default=10.0, ge=0)
+
+    @property
+    def heartbeat(self) -> float:
+        return self.heartbeat_seconds if self.heartbeat_seconds is not None else self.lease_seconds / 6
+
+
+class SecretsConfig(_Section):
+    key_file: str | None = None  # 32-byte AEAD key; generated into dataDirectory when unset
+
+
+class Config(_Section):
+    mode: Mode = Mode.DEVELOPMENT
+    data_directory: str = "./.aro"
+    location: str = Field(default="eastus", min_length=1)
+    log_level: str = "info"
+    frontend: FrontendConfig = Field(default_factory=FrontendConfig)
+    database: DatabaseConfig = Field(default_factory=DatabaseConfig)
+    cloud: CloudConfig = Field(default_factory=CloudConfig)
+    backend: BackendConfig = Field(default_factory=BackendConfig)
+    secrets: SecretsConfig = Field(default_factory=SecretsConfig)
+
+    @model_validator(mode="after")
+    def _mode_rules(self) -> Config:
+        if self.mode is Mode.DEVELOPMENT and not _is_loopback(self.frontend.host):
+            raise ValueError(
+                "frontend.host: development mode serves loopback addresses only "
+                f"(got {self.frontend.host!r}); use mode: production to listen elsewhere"
+            )
+        if self.mode is Mode.PRODUCTION:
+            tls = self.frontend.tls
+            for name in ("cert_file", "key_file", "ca_file"):
+                if not getattr(tls, name):
+                    raise ValueError(
+                        f"frontend.tls.{to_camel(name)}: production mode requires TLS certificates "
+                        "and a client CA"
+                    )
+        if self.backend.heartbeat >= self.backend.lease_seconds:
+            raise ValueError("backend.heartbeatSeconds: must be shorter than backend.leaseSeconds")
+        return self
+
+    @property
+    def data_path(self) -> Path:
+        return Path(self.data_directory).expanduser()
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+# --- key <-> environment variable -------------------------------------------------------------------
+
+
+def env_name(path: tuple[str, ...]) -> str:
+    """('backend', 'leaseSeconds') -> ARO_BACKEND_LEASE_SECONDS."""
+    parts = [re.sub(r"(?<!^)(?=[A-Z])", "_", p).upper() for p in path]
+    return ENV_PREFIX + "_".join(parts)
+
+
+def _leaf_keys(
+    model: type[BaseModel], prefix: tuple[str, ...] = ()
+) -> Iterator[tuple[tuple[str, ...], bool]]:
+    """Yield (key, structured) for every leaf; structured leaves (lists, maps) are YAML in the env."""
+    for name, field in model.model_fields.items():
+        key = prefix + (field.alias or name,)
+        ann = field.annotation
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            yield from _leaf_keys(ann, key)
+        else:
+            yield key, get_origin(ann) in (list, dict)
+
+
+def all_keys() -> list[tuple[str, ...]]:
+    return [k for k, _ in _leaf_keys(Config)]
+
+
+def _env_layer(environ: Mapping[str, str]) -> dict[str, Any]:
+    known = {env_name(k): (k, structured) for k, structured in _leaf_keys(Config)}
+    sections = {env_name((k[0],)) + "_" for k in all_keys() if len(k) > 1}
+    out: dict[str, Any] = {}
+    for var, raw in environ.items():
+        if var == CONFIG_ENV or not var.startswith(ENV_PREFIX):
+            continue
+        entry = known.get(var)
+        if entry is None:
+            if any(var.startswith(s) for s in sections):
+                raise ConfigError(f"{var}: unknown configuration variable (see env.example)")
+            continue
+        key, structured = entry
+        if not structured:
+            _set(out, key, raw)
+            continue
+        try:
+            _set(out, key, yaml.safe_load(raw) if raw.strip() else [])
+        except yaml.YAMLError:
+            raise ConfigError(f"{var}: not valid YAML/JSON") from None
+    return out
+
+
+def _set(tree: dict[str, Any], key: tuple[str, ...], value: Any) -> None:
+    for part in key[:-1]:
+        tree = tree.setdefault(part, {})
+        if not isinstance(tree, dict):
+            raise ConfigError(f"{'.'.join(key)}: conflicts with a scalar value")
+    tree[key[-1]] = value
+
+
+def _merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for k, v in over.items():
+        if isinstance(v, Mapping) and isinstance(out.get(k), dict):
+            out[k] = _merge(out[k], v)
+        else:
+            out[k] = v
+    return out
+
+
+def _first_error(err: ValidationError) -> str:
+    e = err.errors()[0]
+    loc = ".".join(str(p) for p in e["loc"])
+    msg = str(e["msg"])
+    if e["type"] == "extra_forbidden":
+        return f"{loc}: unknown configuration key"
+    if e["type"] == "value_error":
+        # our own validators put the key in the message already
+        text = msg.removeprefix("Value error, ")
+        return text if ":" in text.split(" ")[0] else f"{loc or 'config'}: {text}"
+    return f"{loc}: {msg} (got {e.get('input')!r})"
+
+
+def load(
+    path: str | os.PathLike[str] | None = None,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Config:
+    """Load the configuration: file (``path`` or $ARO_CONFIG) < environment < ``overrides``.
+
+    ``overrides`` uses dotted keys (``{"frontend.port": 9443}``); None values are skipped.
+    """
+    environ = os.environ if environ is None else environ
+    path = path or environ.get(CONFIG_ENV) or None
+    tree: dict[str, Any] = {}
+    if path:
+        try:
+            text = Path(path).read_text()
+        except OSError as e:
+            raise ConfigError(f"config file {path}: {e.strerror}") from None
+        try:
+            data = yaml.safe_load(text) or {}
+        except yaml.YAMLError as e:
+            raise ConfigError(f"config file {path}: not valid YAML ({e.__class__.__name__})") from None
+        if not isinstance(data, dict):
+            raise ConfigError(f"config file {path}: must be a mapping of keys")
+        tree = data
+    tree = _merge(tree, _env_layer(environ))
+    for dotted, value in (overrides or {}).items():
+        if value is not None:
+            over: dict[str, Any] = {}
+            _set(over, tuple(dotted.split(".")), value)
+            tree = _merge(tree, over)
+    try:
+        return Config.model_validate(tree)
+    except ValidationError as e:
+        raise ConfigError(_first_error(e)) from None

@@ -1,0 +1,1 @@
+"""The ARM frontend (FastAPI)."""

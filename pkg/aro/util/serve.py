@@ -1,0 +1,95 @@
+"""Serve an ASGI app over HTTPS with uvicorn inside the running event loop.
+
+Signals are handled by the caller (``aro rp`` stops frontend, backend and simulator in order), so the
+uvicorn server's own signal capture is disabled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import ssl
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import uvicorn
+
+
+@dataclass(frozen=True)
+class TLSFiles:
+    cert_file: str
+    key_file: str
+    ca_file: str | None = None  # when set, client certificates chaining to it are required
+    require_client_cert: bool = False
+
+
+class _Server(uvicorn.Server):
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+class HTTPSServer:
+    def __init__(self, app: Any, host: str, port: int, tls: TLSFiles, *, log_level: str = "warning"):
+        kwargs: dict[str, Any] = {}
+        if tls.require_client_cert:
+            kwargs |= {"ssl_ca_certs": tls.ca_file, "ssl_cert_reqs": ssl.CERT_REQUIRED}
+        self.config = uvicorn.Config(
+            app,
+            host=host,
+            port=port,
+            ssl_certfile=tls.cert_file,
+            ssl_keyfile=tls.key_file,
+            log_config=None,
+            log_level=log_level,
+            access_log=False,
+            lifespan="off",
+            timeout_graceful_shutdown=10,
+            server_header=False,
+            **kwargs,
+        )
+        self.server = _Server(self.config)
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def port(self) -> int:
+        """The bound port (useful when started on port 0)."""
+        for server in self.server.servers:
+            for sock in server.sockets:
+                return int(sock.getsockname()[1])
+        return self.config.port
+
+    def _bind(self) -> socket.socket:
+        """Bind here rather than in uvicorn, so that a bind error is a plain OSError for the caller."""
+        family = socket.AF_INET6 if ":" in self.config.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((self.config.host, self.config.port))
+        except OSError as e:
+            sock.close()
+            raise OSError(
+                e.errno, f"cannot listen on {self.config.host}:{self.config.port}: {e.strerror}"
+            ) from None
+        sock.set_inheritable(True)
+        return sock
+
+    async def start(self) -> None:
+        self.config.load()
+        self.config.ssl.minimum_version = ssl.TLSVersion.TLSv1_2  # type: ignore[union-attr]
+        sock = self._bind()
+        self._task = asyncio.create_task(self.server.serve(sockets=[sock]))
+        while not self.server.started:
+            if self._task.done():
+                self._task.result()  # bind errors surface here
+                raise RuntimeError("server stopped before it started")
+            await asyncio.sleep(0.005)
+
+    async def stop(self) -> None:
+        if self._task is None:
+            return
+        self.server.should_exit = True
+        await self._task
+        self._task = None

@@ -1,0 +1,124 @@
+"""Shared fixtures: a real `aro rp` subprocess over HTTPS, and helpers to talk to it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+ARO = [sys.executable, "-m", "aro_cmd.main"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class RPProcess:
+    """One `aro <command>` subprocess with its own data directory and port."""
+
+    data_dir: Path
+    port: int
+    command: str = "rp"
+    env: dict[str, str] = field(default_factory=dict)
+    args: list[str] = field(default_factory=list)
+    proc: subprocess.Popen[str] | None = None
+    log_path: Path | None = None
+    ready_seconds: float = 0.0
+
+    @property
+    def base_url(self) -> str:
+        return f"https://localhost:{self.port}"
+
+    @property
+    def ca_file(self) -> Path:
+        return self.data_dir / "certs" / "ca.crt"
+
+    def start(self, wait: bool = True, timeout: float = 30) -> RPProcess:
+        self.log_path = self.data_dir.parent / f"{self.data_dir.name}-{self.command}-{self.port}.log"
+        env = {**os.environ, **self.env}
+        env.pop("ARO_CONFIG", None)
+        cmd = [*ARO, self.command, "--data-dir", str(self.data_dir), *self.args]
+        if self.command != "backend":
+            cmd += ["--port", str(self.port)]
+        started = time.monotonic()
+        self.proc = subprocess.Popen(
+            cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=self.log_path.open("w"), text=True
+        )
+        if wait:
+            self.wait_ready(timeout)
+            self.ready_seconds = time.monotonic() - started
+        return self
+
+    def wait_ready(self, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.proc is not None
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"aro {self.command} exited {self.proc.returncode}:\n{self.log()}")
+            if self.command == "backend":
+                if '"msg": "ready"' in self.log():
+                    return
+            else:
+                try:
+                    r = httpx.get(self.base_url + "/healthz/ready", verify=False, timeout=1)
+                    if r.status_code == 200:
+                        return
+                except httpx.HTTPError:
+                    pass
+            time.sleep(0.02)
+        raise TimeoutError(f"aro {self.command} not ready after {timeout}s:\n{self.log()}")
+
+    def log(self) -> str:
+        return self.log_path.read_text() if self.log_path and self.log_path.exists() else ""
+
+    def client(self, **kwargs: Any) -> httpx.Client:
+        return httpx.Client(base_url=self.base_url, verify=self.ssl_context(), timeout=30, **kwargs)
+
+    def ssl_context(self) -> ssl.SSLContext:
+        return ssl.create_default_context(cafile=str(self.ca_file))
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 30) -> int:
+        if self.proc is None or self.proc.poll() is not None:
+            return self.proc.returncode if self.proc else 0
+        self.proc.send_signal(sig)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+@pytest.fixture
+def rp_factory(tmp_path: Path) -> Iterator[Any]:
+    """Start `aro` subprocesses; all are stopped at the end of the test."""
+    procs: list[RPProcess] = []
+
+    def start(command: str = "rp", data_dir: Path | None = None, wait: bool = True, **kw: Any) -> RPProcess:
+        p = RPProcess(data_dir or tmp_path / "data", free_port(), command, **kw)
+        procs.append(p)
+        return p.start(wait=wait)
+
+    yield start
+    for p in procs:
+        p.kill()

@@ -1,0 +1,26 @@
+"""Store implementations the contract suite runs against, and how to open them (also from a
+subprocess, for the multi-process cases)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aro.database.store import ContainerSpec, Store
+
+ITEMS = ContainerSpec("items", claim_path=("state",), claim_values=frozenset({"Creating", "Deleting"}))
+EXPIRING = ContainerSpec("expiring", default_ttl=3600)
+CONTAINERS = (ITEMS, EXPIRING)
+
+
+async def open_target(spec: dict[str, Any]) -> Store:
+    """Open a Store from a JSON-able description, e.g. {"kind": "sqlite", "path": "/tmp/x.db"}."""
+    if spec["kind"] == "sqlite":
+        from aro.database.sqlite import SQLiteStore
+
+        return await SQLiteStore(spec["path"], CONTAINERS).open()
+    raise ValueError(f"unknown store kind {spec['kind']!r}")
+
+
+def dumps(spec: dict[str, Any]) -> str:
+    return json.dumps(spec)
