@@ -6,9 +6,7 @@ import typer
 
 from aro_cmd import rp
 
-app = typer.Typer(
-    no_args_is_help=True, add_completion=False, help="aro: a resource provider for OpenShift clusters"
-)
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="aro: a resource provider for OpenShift clusters")
 rp.register(app)
 
 

@@ -25,14 +25,18 @@ def load_config(config: Path | None, overrides: dict[str, Any]) -> Any:
         raise typer.Exit(2) from None
 
 
-def _run(config: Any, frontend: bool, backend: bool) -> None:
-    from aro.run import run_rp
+def _run(config: Any, frontend: bool, backend: bool, simulator: bool = False) -> None:
+    from aro.env import ConfigError
+    from aro.run import run_rp, run_simulator
     from aro.util import log
 
     log.setup(config.log_level)
     try:
-        asyncio.run(run_rp(config, frontend=frontend, backend=backend))
-    except OSError as e:  # e.g. address already in use
+        asyncio.run(run_simulator(config) if simulator else run_rp(config, frontend=frontend, backend=backend))
+    except ConfigError as e:
+        typer.echo(f"aro: configuration error: {e}", err=True)
+        sys.exit(2)
+    except (OSError, RuntimeError) as e:  # e.g. address already in use
         typer.echo(f"aro: {e}", err=True)
         sys.exit(1)
 
@@ -64,10 +68,14 @@ def register(app: typer.Typer) -> None:
         )
         _run(cfg, frontend=True, backend=False)
 
+    @app.command("simulator")
+    def simulator_cmd(config: ConfigOpt = None, data_dir: DataDirOpt = None, port: PortOpt = None) -> None:
+        """Run only the cloud simulator (ARM + cluster APIs) on cloud.simulator.port."""
+        cfg = load_config(config, {"dataDirectory": data_dir and str(data_dir), "cloud.simulator.port": port})
+        _run(cfg, frontend=False, backend=False, simulator=True)
+
     @app.command("backend")
-    def backend_cmd(
-        config: ConfigOpt = None, data_dir: DataDirOpt = None, location: LocationOpt = None
-    ) -> None:
+    def backend_cmd(config: ConfigOpt = None, data_dir: DataDirOpt = None, location: LocationOpt = None) -> None:
         """Run only the backend worker pool (several may share one store)."""
         cfg = load_config(config, {"dataDirectory": data_dir and str(data_dir), "location": location})
         _run(cfg, frontend=False, backend=True)

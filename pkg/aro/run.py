@@ -1,30 +1,80 @@
-"""Process composition: what `aro rp`, `aro frontend` and `aro backend` start, and their shutdown."""
+"""Process composition: what `aro rp`, `aro frontend`, `aro backend` and `aro simulator` start, and
+the order in which they stop (frontend first: no new work; then the backend: running steps reach a
+boundary and leases are released; then the cloud simulator and the store)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 import time
+from pathlib import Path
 
+from aro.api.registry import DEFAULT_OPENSHIFT_VERSIONS
+from aro.backend.clusters import ClusterBackend
+from aro.backend.pool import Handler, WorkerPool
+from aro.backend.subscriptions import SubscriptionBackend
+from aro.cloud.arm import ArmCloud
+from aro.cloud.base import Cloud
+from aro.cloud.credentials import StaticTokenCredential
+from aro.cloud.simulator import SimulatorConfig
+from aro.cloud.simulator import create_app as create_simulator
+from aro.cloud.simulator.server import SimulatorServer
+from aro.cluster.context import Timeouts
 from aro.database import Store, open_store
-from aro.env.config import Config, Mode
+from aro.database.clusters import ClusterCodec
+from aro.database.containers import OPENSHIFT_CLUSTERS, SUBSCRIPTIONS
+from aro.env.config import CloudMode, Config, ConfigError, Mode
 from aro.frontend.app import Readiness, create_app
+from aro.util.crypto import Sealer, load_or_create_key
 from aro.util.pki import ensure_dev_serving_cert
 from aro.util.serve import HTTPSServer, TLSFiles
 
 log = logging.getLogger("aro.run")
 
 
+def sealer_for(config: Config) -> Sealer:
+    """The AEAD key for secrets at rest and sealed tokens (shared by every process of one RP)."""
+    path = Path(config.secrets.key_file) if config.secrets.key_file else config.data_path / "secret.key"
+    return Sealer(load_or_create_key(path))
+
+
 def frontend_tls(config: Config) -> TLSFiles:
     """The configured certificates; in development mode generated into <dataDirectory>/certs."""
     tls = config.frontend.tls
     if tls.cert_file and tls.key_file:
-        return TLSFiles(
-            tls.cert_file, tls.key_file, tls.ca_file, require_client_cert=config.mode is Mode.PRODUCTION
-        )
+        return TLSFiles(tls.cert_file, tls.key_file, tls.ca_file, require_client_cert=config.mode is Mode.PRODUCTION)
     files = ensure_dev_serving_cert(config.data_path / "certs")
     return TLSFiles(str(files.cert_file), str(files.key_file), str(files.ca_file))
+
+
+def simulator_server(config: Config) -> SimulatorServer:
+    sim = config.cloud.simulator
+    certs = ensure_dev_serving_cert(config.data_path / "certs")
+    app = create_simulator(
+        SimulatorConfig(
+            config.data_path / "simulator",
+            token=sim.token,
+            step_delay_seconds=sim.step_delay_seconds,
+            faults=sim.faults,
+        )
+    )
+    return SimulatorServer(app, cert_file=certs.cert_file, key_file=certs.key_file, host=sim.host, port=sim.port)
+
+
+def make_cloud(config: Config, simulator_url: str | None) -> Cloud:
+    if config.cloud.mode is CloudMode.SIMULATOR:
+        sim = config.cloud.simulator
+        url = simulator_url or sim.endpoint
+        if not url:
+            raise ConfigError(
+                "cloud.simulator.endpoint: a backend without a hosted simulator needs the simulator's URL "
+                "(`aro simulator` or `aro rp` hosts one)"
+            )
+        ca = sim.ca_file or str(config.data_path / "certs" / "ca.crt")
+        return ArmCloud(url, StaticTokenCredential(sim.token), ca, polling_interval=0.05)
+    raise ConfigError("cloud.mode: azure is not available yet in this build")
 
 
 async def wait_for_signal() -> None:
@@ -39,25 +89,53 @@ async def wait_for_signal() -> None:
             loop.remove_signal_handler(sig)
 
 
+def make_pool(config: Config, store: Store, sealer: Sealer, cloud: Cloud) -> WorkerPool:
+    codec = ClusterCodec(sealer)
+    b = config.backend
+    clusters = ClusterBackend(
+        store, codec, cloud, b.max_dequeues, Timeouts(b.condition_timeout_seconds, b.condition_poll_seconds)
+    )
+    subscriptions = SubscriptionBackend(store, codec, b.retry_later_seconds)
+    return WorkerPool(
+        store,
+        b,
+        [
+            Handler(OPENSHIFT_CLUSTERS.name, clusters.handle),
+            Handler(SUBSCRIPTIONS.name, subscriptions.handle),
+        ],
+    )
+
+
 async def run_rp(config: Config, *, frontend: bool = True, backend: bool = True) -> None:
-    """Run the RP until SIGTERM/SIGINT, then stop cleanly: frontend first (no new work), then the
-    backend (let running steps reach a boundary, release leases), then the store."""
+    """Run until SIGTERM/SIGINT, then stop cleanly."""
     started = time.monotonic()
+    sealer = sealer_for(config)
     store: Store = await open_store(config)
     readiness = Readiness(store_open=True, backend_polling=not backend)
     server: HTTPSServer | None = None
+    simulator: SimulatorServer | None = None
+    cloud: Cloud | None = None
+    pool: WorkerPool | None = None
     try:
+        if backend:
+            if config.cloud.mode is CloudMode.SIMULATOR and not config.cloud.simulator.endpoint and frontend:
+                simulator = simulator_server(config)
+                await simulator.start()
+            cloud = make_cloud(config, simulator.base_url if simulator else None)
+            pool = make_pool(config, store, sealer, cloud)
+            await pool.start()
         if frontend:
-            tls = frontend_tls(config)
-            server = HTTPSServer(
-                create_app(config, store, readiness), config.frontend.host, config.frontend.port, tls
-            )
+            app = create_app(config, store, sealer, DEFAULT_OPENSHIFT_VERSIONS, readiness)
+            server = HTTPSServer(app, config.frontend.host, config.frontend.port, frontend_tls(config))
             await server.start()
+        if pool is not None:
+            await pool.polling.wait()
         readiness.backend_polling = True
         log.info(
             "ready",
             extra={
                 "listen": f"https://{config.frontend.host}:{server.port}" if server else None,
+                "simulator": simulator.base_url if simulator else None,
                 "startSeconds": round(time.monotonic() - started, 3),
                 "mode": config.mode.value,
             },
@@ -67,5 +145,22 @@ async def run_rp(config: Config, *, frontend: bool = True, backend: bool = True)
     finally:
         if server is not None:
             await server.stop()
+        if pool is not None:
+            await pool.stop()
+        if cloud is not None:
+            await cloud.close()
+        if simulator is not None:
+            await simulator.stop()
         await store.close()
+    log.info("stopped")
+
+
+async def run_simulator(config: Config) -> None:
+    """`aro simulator`: the cloud simulator alone (for several backend processes to share)."""
+    server = simulator_server(config)
+    await server.start()
+    log.info("ready", extra={"simulator": server.base_url})
+    with contextlib.suppress(asyncio.CancelledError):
+        await wait_for_signal()
+    await server.stop()
     log.info("stopped")

@@ -19,9 +19,7 @@ from pydantic.alias_generators import to_camel
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(
-        alias_generator=to_camel, populate_by_name=True, extra="allow", validate_assignment=False
-    )
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="allow", validate_assignment=False)
 
 
 class ProvisioningState(StrEnum):
@@ -38,9 +36,7 @@ class ProvisioningState(StrEnum):
         return self in TERMINAL_STATES
 
 
-TERMINAL_STATES = frozenset(
-    {ProvisioningState.SUCCEEDED, ProvisioningState.FAILED, ProvisioningState.CANCELED}
-)
+TERMINAL_STATES = frozenset({ProvisioningState.SUCCEEDED, ProvisioningState.FAILED, ProvisioningState.CANCELED})
 NON_TERMINAL_STATES = frozenset(set(ProvisioningState) - TERMINAL_STATES)
 
 
@@ -153,6 +149,16 @@ class InstallProgress(_Model):
     started_at: str | None = None
 
 
+class ClusterPKI(_Model):
+    """The cluster's generated PKI (install assets)."""
+
+    ca_cert: str = ""
+    ca_key: str = ""  # secret
+    apiserver_cert: str = ""
+    apiserver_key: str = ""  # secret
+    admin_client_cert: str = ""
+
+
 class OpenShiftClusterProperties(_Model):
     provisioning_state: ProvisioningState = ProvisioningState.SUCCEEDED
     last_provisioning_state: ProvisioningState | None = None
@@ -175,6 +181,7 @@ class OpenShiftClusterProperties(_Model):
     storage_suffix: str = ""
     kubeadmin_password: str = ""  # secret
     admin_kubeconfig: str = ""  # secret (PEM/YAML text)
+    cluster_pki: ClusterPKI | None = None
     install: InstallProgress | None = None
 
 
@@ -211,6 +218,8 @@ SECRET_PATHS: tuple[tuple[str, ...], ...] = (
     ("properties", "servicePrincipalProfile", "clientSecret"),
     ("properties", "kubeadminPassword"),
     ("properties", "adminKubeconfig"),
+    ("properties", "clusterPki", "caKey"),
+    ("properties", "clusterPki", "apiserverKey"),
 )
 
 

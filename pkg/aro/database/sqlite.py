@@ -91,9 +91,7 @@ class SQLiteStore:
     def _connect(self) -> sqlite3.Connection:
         if self._conn is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(
-                self.path, timeout=self._busy_timeout, isolation_level=None, check_same_thread=False
-            )
+            conn = sqlite3.connect(self.path, timeout=self._busy_timeout, isolation_level=None, check_same_thread=False)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute(f"PRAGMA busy_timeout={int(self._busy_timeout * 1000)}")
@@ -190,8 +188,7 @@ class SQLiteContainer:
 
     def _current(self, conn: sqlite3.Connection, doc: Doc, now: float) -> tuple[str, str | None]:
         row = conn.execute(
-            "SELECT etag, lease_owner FROM documents "
-            f"WHERE container=? AND partition_key=? AND id=? AND {_LIVE}",
+            f"SELECT etag, lease_owner FROM documents WHERE container=? AND partition_key=? AND id=? AND {_LIVE}",
             (self.name, str(doc["partitionKey"]), str(doc["id"]), now),
         ).fetchone()
         if row is None:

@@ -56,6 +56,7 @@ class FrontendConfig(_Section):
     auth: AuthConfig = Field(default_factory=AuthConfig)
     page_size: int = Field(default=10, ge=1, le=1000)
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    retry_after_seconds: int = Field(default=2, ge=0, le=600)  # Retry-After on async responses; 0 = omit
 
 
 class CosmosConfig(_Section):
@@ -85,6 +86,7 @@ class SimulatorConfig(_Section):
     host: str = "127.0.0.1"
     port: int = Field(default=8444, ge=0, le=65535)
     endpoint: str | None = None  # an external simulator; when unset `aro rp` hosts one itself
+    ca_file: str | None = None  # CA of an external simulator (default: <dataDirectory>/certs/ca.crt)
     step_delay_seconds: float = Field(default=0.5, ge=0)
     token: str = "aro-simulator-token"
     faults: list[dict[str, Any]] = Field(default_factory=list)
@@ -112,6 +114,9 @@ class BackendConfig(_Section):
     max_dequeues: int = Field(default=5, ge=1)
     poll_seconds: float = Field(default=1.0, gt=0)
     shutdown_seconds: float = Field(default=10.0, ge=0)
+    retry_later_seconds: float = Field(default=60.0, gt=0)  # subscription cascade: wait for busy clusters
+    condition_timeout_seconds: float = Field(default=1800.0, gt=0)  # e.g. waiting for the cluster API
+    condition_poll_seconds: float = Field(default=0.5, gt=0)
 
     @property
     def heartbeat(self) -> float:
@@ -145,8 +150,7 @@ class Config(_Section):
             for name in ("cert_file", "key_file", "ca_file"):
                 if not getattr(tls, name):
                     raise ValueError(
-                        f"frontend.tls.{to_camel(name)}: production mode requires TLS certificates "
-                        "and a client CA"
+                        f"frontend.tls.{to_camel(name)}: production mode requires TLS certificates and a client CA"
                     )
         if self.backend.heartbeat >= self.backend.lease_seconds:
             raise ValueError("backend.heartbeatSeconds: must be shorter than backend.leaseSeconds")
@@ -175,9 +179,7 @@ def env_name(path: tuple[str, ...]) -> str:
     return ENV_PREFIX + "_".join(parts)
 
 
-def _leaf_keys(
-    model: type[BaseModel], prefix: tuple[str, ...] = ()
-) -> Iterator[tuple[tuple[str, ...], bool]]:
+def _leaf_keys(model: type[BaseModel], prefix: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], bool]]:
     """Yield (key, structured) for every leaf; structured leaves (lists, maps) are YAML in the env."""
     for name, field in model.model_fields.items():
         key = prefix + (field.alias or name,)

@@ -1,14 +1,29 @@
-"""The frontend application factory."""
+"""The frontend application factory: ARM middleware, one error handler, the resource routers."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from fastapi import FastAPI
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from aro.database import Store
+from aro.api import errors
+from aro.api.cluster import OpenShiftVersion
+from aro.api.errors import CloudError
+from aro.database import Store, StoreError
+from aro.database.clusters import ClusterCodec
 from aro.env.config import Config
+from aro.frontend import clusters, operations, subscriptions
+from aro.frontend.arm import error_response
+from aro.frontend.middleware import ARMMiddleware
+from aro.frontend.openapi import install_openapi
+from aro.util.crypto import Sealer
+
+log = logging.getLogger("aro.frontend")
 
 
 @dataclass
@@ -24,10 +39,25 @@ class Readiness:
         return self.store_open and self.backend_polling and all(self.extra.values())
 
 
-def create_app(config: Config, store: Store, readiness: Readiness | None = None) -> FastAPI:
-    app = FastAPI(title="aro", version="0.1.0", docs_url=None, redoc_url=None)
+def create_app(
+    config: Config,
+    store: Store,
+    sealer: Sealer,
+    catalog: Sequence[OpenShiftVersion],
+    readiness: Readiness | None = None,
+) -> FastAPI:
+    app = FastAPI(
+        title="aro",
+        version="0.1.0",
+        description="ARM resource provider for managed OpenShift clusters (Microsoft.RedHatOpenShift).",
+        docs_url=None,
+        redoc_url=None,
+    )
     app.state.config = config
     app.state.store = store
+    app.state.sealer = sealer
+    app.state.codec = ClusterCodec(sealer)
+    app.state.catalog = list(catalog)
     app.state.readiness = readiness or Readiness(store_open=True)
 
     @app.get("/healthz/ready", include_in_schema=False)
@@ -36,4 +66,41 @@ def create_app(config: Config, store: Store, readiness: Readiness | None = None)
             return JSONResponse({"status": "ready"})
         return JSONResponse({"status": "starting"}, status_code=503)
 
+    app.include_router(subscriptions.router)
+    app.include_router(clusters.router)
+    app.include_router(operations.router)
+
+    @app.exception_handler(CloudError)
+    async def cloud_error(_: Request, exc: CloudError) -> Response:
+        return error_response(exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_: Request, exc: RequestValidationError) -> Response:
+        first = exc.errors()[0] if exc.errors() else {}
+        target = ".".join(str(p) for p in first.get("loc", ())[1:]) or None
+        return error_response(
+            CloudError(
+                400,
+                errors.INVALID_PARAMETER,
+                f"The request is invalid: {first.get('msg', 'invalid')}.",
+                target,
+            )
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 404:
+            return error_response(CloudError(404, errors.NOT_FOUND, "The requested path could not be found."))
+        if exc.status_code == 405:
+            err = CloudError(405, errors.METHOD_NOT_ALLOWED, "The HTTP method is not allowed for this resource.")
+            return error_response(err)
+        return error_response(CloudError(exc.status_code, "HttpError", str(exc.detail)))
+
+    @app.exception_handler(StoreError)
+    async def store_error(_: Request, exc: StoreError) -> Response:
+        log.error("store error", extra={"error": str(exc)})
+        return error_response(errors.internal_server_error())
+
+    install_openapi(app)
+    app.add_middleware(ARMMiddleware)
     return app

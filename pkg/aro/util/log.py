@@ -10,9 +10,7 @@ import time
 from typing import Any
 
 # Set per request by the frontend middleware and per work item by the backend.
-log_context: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar(
-    "aro_log_context", default=None
-)
+log_context: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar("aro_log_context", default=None)
 
 _RESERVED = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
 
@@ -20,8 +18,7 @@ _RESERVED = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"mess
 class JSONFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         out: dict[str, Any] = {
-            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
-            + f".{int(record.msecs):03d}Z",
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
             "level": record.levelname.lower(),
             "logger": record.name,
             "msg": record.getMessage(),

@@ -70,9 +70,7 @@ class HTTPSServer:
             sock.bind((self.config.host, self.config.port))
         except OSError as e:
             sock.close()
-            raise OSError(
-                e.errno, f"cannot listen on {self.config.host}:{self.config.port}: {e.strerror}"
-            ) from None
+            raise OSError(e.errno, f"cannot listen on {self.config.host}:{self.config.port}: {e.strerror}") from None
         sock.set_inheritable(True)
         return sock
 

@@ -1,0 +1,113 @@
+"""One claimed document: its lease, the heartbeat that keeps it, and lease-checked writes.
+
+All writes of one work item go through ``Work`` and are serialised by its lock, so the heartbeat and
+the steps never race each other for the etag. If a renewal finds the lease gone, the work is cancelled
+at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+
+from aro.database import Container, Doc, LostLease, NotFound, PreconditionFailed
+
+log = logging.getLogger("aro.backend.work")
+
+
+class Work:
+    def __init__(self, container: Container, doc: Doc, owner: str, lease_seconds: float):
+        self.container = container
+        self.doc = doc
+        self.owner = owner
+        self.lease_seconds = lease_seconds
+        self.lost = False
+        self._lock = asyncio.Lock()
+
+    @property
+    def dequeues(self) -> int:
+        return int(self.doc.get("dequeues") or 0)
+
+    async def save(self, mutate: Callable[[Doc], None]) -> Doc:
+        """Apply ``mutate`` and write, conditional on the etag and on our lease (LostLease otherwise)."""
+        async with self._lock:
+            for _ in range(10):
+                new = dict(self.doc)
+                mutate(new)
+                try:
+                    self.doc = await self.container.replace_with_lease(new, self.owner)
+                    return self.doc
+                except PreconditionFailed:
+                    await self._reload()
+            raise PreconditionFailed("too many concurrent writes")
+
+    async def end(self, mutate: Callable[[Doc], None]) -> Doc:
+        """Final write: apply ``mutate`` and clear the lease in the same conditional write."""
+        async with self._lock:
+            for _ in range(10):
+                new = dict(self.doc)
+                mutate(new)
+                try:
+                    self.doc = await self.container.end_lease(new, self.owner)
+                    return self.doc
+                except PreconditionFailed:
+                    await self._reload()
+            raise PreconditionFailed("too many concurrent writes")
+
+    async def delete(self) -> None:
+        async with self._lock:
+            for _ in range(10):
+                try:
+                    await self.container.delete_with_lease(self.doc, self.owner)
+                    return
+                except PreconditionFailed:
+                    await self._reload()
+            raise PreconditionFailed("too many concurrent writes")
+
+    async def renew(self, lease_seconds: float | None = None) -> None:
+        async with self._lock:
+            for _ in range(10):
+                try:
+                    self.doc = await self.container.renew_lease(
+                        self.doc, self.owner, lease_seconds or self.lease_seconds
+                    )
+                    return
+                except PreconditionFailed:
+                    await self._reload()
+
+    async def _reload(self) -> None:
+        doc = await self.container.get(self.doc["partitionKey"], self.doc["id"])
+        if doc is None:
+            raise NotFound(self.doc["id"])
+        if doc.get("leaseOwner") != self.owner:
+            self.lost = True
+            raise LostLease(f"{self.doc['id']}: lease now held by {doc.get('leaseOwner')!r}")
+        self.doc = doc
+
+
+@contextlib.asynccontextmanager
+async def heartbeat(work: Work, interval: float, task: asyncio.Task[None]) -> AsyncIterator[None]:
+    """Renew the lease every ``interval`` seconds while the block runs; cancel ``task`` if it is lost."""
+
+    async def beat() -> None:
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await work.renew()
+            except (LostLease, NotFound) as e:
+                work.lost = True
+                log.warning("lease lost: cancelling work", extra={"docId": work.doc["id"], "error": str(e)})
+                task.cancel()
+                return
+            except Exception:  # a store hiccup: try again next beat; the lease outlives a few
+                log.exception("lease renewal failed")
+
+    beater = asyncio.create_task(beat())
+    try:
+        yield
+    finally:
+        beater.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await beater

@@ -1,0 +1,1 @@
+"""Cluster operations as plain lists of named steps (pure orchestration over the cloud boundary)."""

@@ -1,0 +1,41 @@
+"""Delete: the managed resource group (only if this cluster manages it) with everything in it --
+network, DNS records, storage, VMs -- then stamp the billing record's deletionTime."""
+
+from __future__ import annotations
+
+import logging
+
+from aro.cluster.context import ClusterContext
+from aro.cluster.steps import Action, Step
+from aro.database import NotFound, patch
+from aro.database.asyncoperations import utc_now
+
+log = logging.getLogger("aro.cluster.delete")
+
+
+async def delete_resource_group(ctx: ClusterContext) -> None:
+    if not ctx.oc.properties.cluster_profile.resource_group_id:
+        return
+    sub, rg = ctx.managed_resource_group
+    group = await ctx.cloud.get_resource_group(sub, rg)
+    if group is None:
+        return
+    if (group.managed_by or "").lower() != ctx.oc.id.lower():
+        log.warning("resource group not managed by this cluster: left alone", extra={"resourceGroup": group.id})
+        return
+    await ctx.cloud.delete_resource_group(sub, rg)
+
+
+async def mark_billing_deleted(ctx: ClusterContext) -> None:
+    def stamp(doc: dict[str, object]) -> None:
+        billing = doc.setdefault("billing", {})
+        assert isinstance(billing, dict)
+        billing.setdefault("deletionTime", utc_now())
+
+    try:
+        await patch(ctx.billing, ctx.subscription_id.lower(), ctx.cluster_doc_id, stamp)
+    except NotFound:
+        pass  # install never reached billing
+
+
+STEPS: list[Step[ClusterContext]] = [Action(delete_resource_group), Action(mark_billing_deleted)]

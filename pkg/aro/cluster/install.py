@@ -1,0 +1,118 @@
+"""Install: validate, managed resource group, install assets, ARM deployment, wait for the API,
+remove bootstrap, record cluster data, billing."""
+
+from __future__ import annotations
+
+import secrets
+import string
+
+from aro.api import errors
+from aro.api.cluster import OpenShiftCluster
+from aro.api.errors import CloudError
+from aro.cluster import assets, template
+from aro.cluster.common import api_ready, update_cluster_data
+from aro.cluster.context import ClusterContext
+from aro.cluster.steps import Action, Condition, Step
+from aro.database import Conflict
+from aro.database.asyncoperations import utc_now
+
+_LOWER = string.ascii_lowercase + string.digits
+
+
+async def validate(ctx: ClusterContext) -> None:
+    props = ctx.oc.properties
+    rg_id = props.cluster_profile.resource_group_id
+    parts = rg_id.split("/")
+    if len(parts) != 5 or parts[1].lower() != "subscriptions" or parts[3].lower() != "resourcegroups":
+        raise CloudError(
+            400,
+            errors.INVALID_PARAMETER,
+            f"The resource group id '{rg_id}' is invalid.",
+            "properties.clusterProfile.resourceGroupId",
+        )
+    if not props.worker_profiles:
+        raise CloudError(
+            400, errors.INVALID_PARAMETER, "The cluster has no worker profile.", "properties.workerProfiles"
+        )
+
+
+async def ensure_infra_id(ctx: ClusterContext) -> None:
+    if ctx.oc.properties.infra_id:
+        return
+    base = "".join(c for c in ctx.oc.name.lower() if c.isalnum() or c == "-")[:20].strip("-") or "aro"
+    infra = f"{base}-{''.join(secrets.choice(_LOWER) for _ in range(5))}"
+    suffix = "".join(secrets.choice(_LOWER) for _ in range(10))
+
+    def mutate(oc: OpenShiftCluster) -> None:
+        oc.properties.infra_id = oc.properties.infra_id or infra
+        oc.properties.storage_suffix = oc.properties.storage_suffix or suffix
+
+    await ctx.update(mutate)
+
+
+async def ensure_resource_group(ctx: ClusterContext) -> None:
+    sub, rg = ctx.managed_resource_group
+    await ctx.cloud.create_resource_group(sub, rg, ctx.oc.location, ctx.oc.id, {"aro-cluster": ctx.oc.name})
+
+
+async def generate_install_assets(ctx: ClusterContext) -> None:
+    if ctx.oc.properties.cluster_pki is not None and ctx.oc.properties.admin_kubeconfig:
+        return
+    api_host = f"api.{template.dns_zone(ctx.oc, ctx.oc.location)}"
+    material, kubeconfig, password = assets.generate(ctx.oc, ctx.endpoint, api_host)
+
+    def mutate(oc: OpenShiftCluster) -> None:
+        oc.properties.cluster_pki = material
+        oc.properties.admin_kubeconfig = kubeconfig
+        oc.properties.kubeadmin_password = password
+
+    await ctx.update(mutate)
+
+
+async def deploy_cluster_resources(ctx: ClusterContext) -> None:
+    sub, rg = ctx.managed_resource_group
+    await ctx.cloud.deploy(sub, rg, "cluster", template.build(ctx.oc, ctx.oc.location, bootstrap=True), {})
+
+
+async def remove_bootstrap(ctx: ClusterContext) -> None:
+    sub, rg = ctx.managed_resource_group
+    vm = (
+        f"/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Compute/virtualMachines/"
+        f"{ctx.oc.properties.infra_id}-bootstrap"
+    )
+    await ctx.cloud.delete_resource(vm, "2024-07-01")
+
+
+async def ensure_billing_record(ctx: ClusterContext) -> None:
+    doc = {
+        "id": ctx.cluster_doc_id,
+        "partitionKey": ctx.subscription_id.lower(),
+        "key": ctx.cluster_doc_id,
+        "clusterKey": ctx.oc.id.lower(),
+        "billing": {"creationTime": utc_now(), "location": ctx.oc.location, "tenantId": ctx.tenant_id},
+    }
+    try:
+        await ctx.billing.create(doc)
+    except Conflict:
+        pass  # created before a crash: the first creationTime stands
+
+
+def _condition_timeout(ctx: ClusterContext) -> float:
+    return ctx.timeouts.condition_seconds
+
+
+def _poll(ctx: ClusterContext) -> float:
+    return ctx.timeouts.poll_seconds
+
+
+STEPS: list[Step[ClusterContext]] = [
+    Action(validate),
+    Action(ensure_infra_id),
+    Action(ensure_resource_group),
+    Action(generate_install_assets),
+    Action(deploy_cluster_resources),
+    Condition(api_ready, _condition_timeout, _poll, "The cluster API server did not become ready in time."),
+    Action(remove_bootstrap),
+    Action(update_cluster_data),
+    Action(ensure_billing_record),
+]

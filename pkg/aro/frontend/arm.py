@@ -1,0 +1,240 @@
+"""ARM mechanics in one place: path facts, api-version lookup, body reading, responses, LRO headers.
+
+Handlers receive an ``ArmRequest`` (a FastAPI dependency) and return ``reply(...)``; every error is a
+``CloudError`` rendered by one exception handler (see app.py).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from dataclasses import dataclass
+from typing import Annotated, Any
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+from fastapi import Depends, Query, Request
+from fastapi.responses import Response
+
+from aro.api import errors
+from aro.api.cluster import RESOURCE_PROVIDER
+from aro.api.errors import CloudError
+from aro.api.registry import VERSIONS
+from aro.api.version import Version
+from aro.env.config import Config
+
+RESOURCE_TYPE_LOWER = "openshiftclusters"
+# ARM names: resource group (<= 90 chars) and resource (ARO's rule, after lower-casing).
+_RX_NAME = re.compile(r"^[-a-z0-9_().]{0,89}[-a-z0-9_()]$")
+_RX_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+JSON = "application/json"
+
+
+def json_bytes(body: Any) -> bytes:
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def reply(status: int, body: Any = None, headers: dict[str, str] | None = None) -> Response:
+    """The one way handlers answer: JSON body (or none), status, extra headers."""
+    if body is None:
+        return Response(status_code=status, headers=headers)
+    return Response(json_bytes(body), status_code=status, media_type=JSON, headers=headers)
+
+
+def error_response(err: CloudError) -> Response:
+    return reply(err.status, err.envelope())
+
+
+@dataclass(frozen=True)
+class ArmRequest:
+    """What every ARM route needs to know about its request."""
+
+    request: Request
+    config: Config
+    path: str  # original casing
+    segments: tuple[str, ...]  # original-casing path segments
+    subscription_id: str  # lower-case
+    api_version: str
+
+    @property
+    def method(self) -> str:
+        return self.request.method
+
+    def version(self) -> Version:
+        v = VERSIONS.get(self.api_version)
+        if v is None:
+            raise invalid_api_version(self.api_version)
+        return v
+
+    def segment(self, index: int) -> str:
+        return self.segments[index]
+
+    # --- URLs --------------------------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        """scheme://host of the caller's view of the RP: from Referer (ARM sets it), else the request."""
+        referer = self.request.headers.get("referer")
+        if referer:
+            parts = urlsplit(referer)
+            if parts.scheme in ("http", "https") and parts.netloc:
+                return f"{parts.scheme}://{parts.netloc}"
+        return str(self.request.base_url).rstrip("/")
+
+    def self_url(self, **query: str) -> str:
+        """Absolute URL of this request (from Referer when present) with ``query`` set/replaced."""
+        referer = self.request.headers.get("referer")
+        parts = urlsplit(referer) if referer else urlsplit(str(self.request.url))
+        if not (parts.scheme and parts.netloc):
+            parts = urlsplit(str(self.request.url))
+        params = [(k, v) for k, v in _query_pairs(parts.query) if k.lower() not in {q.lower() for q in query}]
+        params += list(query.items())
+        path = parts.path if referer else self.path
+        return urlunsplit((parts.scheme, parts.netloc, path, urlencode(params), ""))
+
+    def operation_url(self, kind: str, operation_id: str) -> str:
+        """Absolute URL of .../locations/{loc}/{operationsstatus|operationresults}/{id}."""
+        return (
+            f"{self.base_url}/subscriptions/{self.subscription_id}/providers/{RESOURCE_PROVIDER}"
+            f"/locations/{self.config.location}/{kind}/{operation_id}?api-version={self.api_version}"
+        )
+
+    def async_headers(self, operation_id: str, *, location: bool) -> dict[str, str]:
+        headers = {"Azure-AsyncOperation": self.operation_url("operationsstatus", operation_id)}
+        if location:
+            headers["Location"] = self.operation_url("operationresults", operation_id)
+        retry = self.config.frontend.retry_after_seconds
+        if retry > 0:
+            headers["Retry-After"] = str(retry)
+        return headers
+
+    # --- body --------------------------------------------------------------------------------------
+
+    async def json_body(self, *, required: bool = True) -> Any:
+        """The request body as JSON, with ARM's rules: 415 for a non-JSON content type, 400
+        InvalidRequestContent for malformed JSON, 400 RequestBodyTooLarge over the limit. An empty body
+        is None when not ``required``."""
+        limit = self.config.frontend.max_body_bytes
+        declared = self.request.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > limit:
+            raise body_too_large(limit)
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in self.request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise body_too_large(limit)
+            chunks.append(chunk)
+        raw = b"".join(chunks)
+        content_type = self.request.headers.get("content-type", "")
+        if not raw.strip():
+            if content_type and not _is_json(content_type):
+                raise unsupported_media_type(content_type)
+            if required:
+                raise CloudError(
+                    400, errors.INVALID_REQUEST_CONTENT, "The request content was invalid: the body is empty."
+                )
+            return None
+        if not _is_json(content_type):
+            raise unsupported_media_type(content_type or "(none)")
+        try:
+            return json.loads(raw)
+        except (ValueError, UnicodeDecodeError) as e:
+            raise CloudError(
+                400,
+                errors.INVALID_REQUEST_CONTENT,
+                f"The request content was invalid and could not be deserialized: {e}.",
+            ) from None
+
+
+def _query_pairs(query: str) -> list[tuple[str, str]]:
+    from urllib.parse import parse_qsl
+
+    return parse_qsl(query, keep_blank_values=True)
+
+
+def _is_json(content_type: str) -> bool:
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == JSON or (media.startswith("application/") and media.endswith("+json"))
+
+
+def body_too_large(limit: int) -> CloudError:
+    return CloudError(
+        400,
+        errors.REQUEST_BODY_TOO_LARGE,
+        f"The request body is larger than the limit of {limit} bytes.",
+    )
+
+
+def unsupported_media_type(content_type: str) -> CloudError:
+    return CloudError(
+        415,
+        errors.UNSUPPORTED_MEDIA_TYPE,
+        f"The content media type '{content_type}' is not supported. Only 'application/json' is supported.",
+    )
+
+
+def invalid_api_version(api_version: str, resource_type: str = "openShiftClusters") -> CloudError:
+    supported = ", ".join(sorted(VERSIONS))
+    return CloudError(
+        400,
+        errors.INVALID_RESOURCE_TYPE,
+        f"The resource type '{resource_type}' could not be found in the namespace '{RESOURCE_PROVIDER}' "
+        f"for api version '{api_version}'. The supported api-versions are '{supported}'.",
+    )
+
+
+def new_operation_id() -> str:
+    return str(uuid.uuid4())
+
+
+# --- path validation -------------------------------------------------------------------------------
+
+
+def check_subscription_id(value: str) -> str:
+    if not _RX_UUID.match(value.lower()):
+        raise CloudError(
+            400,
+            errors.INVALID_SUBSCRIPTION_ID,
+            f"The provided subscription identifier '{value}' is malformed or invalid.",
+        )
+    return value.lower()
+
+
+def check_resource_group(value: str) -> None:
+    if not _RX_NAME.match(value.lower()):
+        raise CloudError(404, errors.RESOURCE_GROUP_NOT_FOUND, f"Resource group '{value}' could not be found.")
+
+
+def check_resource_name(value: str, method: str) -> None:
+    if _RX_NAME.match(value.lower()):
+        return
+    if method in ("PUT", "PATCH"):
+        raise CloudError(
+            400,
+            "InvalidResourceName",
+            f"The resource name '{value[:100]}' is invalid: use 1-90 letters, digits, '-', '_', '(', ')' "
+            "or '.', not ending in '.'.",
+        )
+    raise CloudError(
+        404,
+        errors.RESOURCE_NOT_FOUND,
+        f"The Resource 'Microsoft.RedHatOpenShift/openShiftClusters/{value[:100]}' was not found.",
+    )
+
+
+def check_location(value: str, config: Config) -> None:
+    if value.lower() != config.location.lower():
+        raise CloudError(400, errors.INVALID_LOCATION, f"The provided location '{value}' is malformed or invalid.")
+
+
+def _arm_request(request: Request, api_version: Annotated[str | None, Query(alias="api-version")] = None) -> ArmRequest:
+    config: Config = request.app.state.config
+    path: str = request.scope.get("aro.path", request.url.path)
+    segments = tuple(s for s in path.split("/") if s)
+    sub = check_subscription_id(segments[1]) if len(segments) > 1 and segments[0].lower() == "subscriptions" else ""
+    return ArmRequest(request, config, path, segments, sub, api_version or "")
+
+
+Arm = Annotated[ArmRequest, Depends(_arm_request)]

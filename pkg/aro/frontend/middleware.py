@@ -1,0 +1,116 @@
+"""Pure ASGI middleware (no BaseHTTPMiddleware: it costs a task group and a stream per request).
+
+``ARMMiddleware`` does, for every request:
+- ``x-ms-request-id``: a fresh UUID on every response;
+- lower-cases the path for routing, keeping the original in ``scope["aro.path"]`` (ARM paths are
+  case-insensitive; the casing of the creating PUT is returned);
+- binds request id, correlation id and client request id to the log context and logs one line per request;
+- counts requests by route and status for /metrics (``aro.frontend.metrics``).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from aro.util import log as logutil
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+log = logging.getLogger("aro.frontend")
+
+RequestObserver = Callable[[str, str, int, float], None]  # method, route, status, seconds
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for k, v in scope.get("headers", ()):
+        if k == name:
+            return str(v.decode("latin-1"))
+    return None
+
+
+class ARMMiddleware:
+    def __init__(self, app: ASGIApp, observer: RequestObserver | None = None) -> None:
+        self.app = app
+        self.observer = observer
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = str(uuid.uuid4())
+        original = scope["path"]
+        scope["aro.path"] = original
+        scope["aro.request_id"] = request_id
+        scope["path"] = original.lower()
+        if "raw_path" in scope and scope["raw_path"] is not None:
+            scope["raw_path"] = scope["raw_path"].lower()
+        fields = {"requestId": request_id, "method": scope["method"], "path": original}
+        for name, key in (
+            (b"x-ms-correlation-request-id", "correlationId"),
+            (b"x-ms-client-request-id", "clientRequestId"),
+        ):
+            value = _header(scope, name)
+            if value:
+                fields[key] = value[:128]
+        token = logutil.log_context.set(fields)
+        status = 500
+        started = time.perf_counter()
+        echo_client_id = (_header(scope, b"x-ms-return-client-request-id") or "").lower() == "true"
+        client_id = _header(scope, b"x-ms-client-request-id")
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = list(message.get("headers", []))
+                headers.append((b"x-ms-request-id", request_id.encode()))
+                if echo_client_id and client_id:
+                    headers.append((b"x-ms-client-request-id", client_id.encode("latin-1")))
+                message["headers"] = headers
+            await send(message)
+
+        started_response = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started_response
+            started_response = started_response or message["type"] == "http.response.start"
+            await send_wrapper(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception:
+            log.exception("unhandled error")
+            if started_response:
+                raise
+            body = b'{"error":{"code":"InternalServerError","message":"Internal server error."}}'
+            await tracking_send(
+                {
+                    "type": "http.response.start",
+                    "status": 500,
+                    "headers": [
+                        (b"content-type", b"application/json"),
+                        (b"content-length", str(len(body)).encode()),
+                    ],
+                }
+            )
+            await tracking_send({"type": "http.response.body", "body": body})
+        finally:
+            elapsed = time.perf_counter() - started
+            route = scope.get("route")
+            route_path = getattr(route, "path", None) or "unmatched"
+            if self.observer is not None:
+                self.observer(scope["method"], route_path, status, elapsed)
+            if route_path != "/healthz/ready":
+                log.info(
+                    "request",
+                    extra={"status": status, "route": route_path, "durationMs": round(elapsed * 1000, 2)},
+                )
+            logutil.log_context.reset(token)

@@ -1,0 +1,33 @@
+"""Kubeconfig rendering."""
+
+from __future__ import annotations
+
+import base64
+
+import yaml
+
+
+def _b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+def render(*, cluster_name: str, server: str, ca_pem: str, user: str, client_cert_pem: str, client_key_pem: str) -> str:
+    """A kubeconfig with one cluster, one certificate-authenticated user and a current context."""
+    config = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": cluster_name, "cluster": {"server": server, "certificate-authority-data": _b64(ca_pem)}}],
+        "users": [
+            {
+                "name": user,
+                "user": {
+                    "client-certificate-data": _b64(client_cert_pem),
+                    "client-key-data": _b64(client_key_pem),
+                },
+            }
+        ],
+        "contexts": [{"name": user, "context": {"cluster": cluster_name, "user": user, "namespace": "default"}}],
+        "current-context": user,
+        "preferences": {},
+    }
+    return yaml.safe_dump(config, sort_keys=False)
