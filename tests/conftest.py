@@ -21,6 +21,16 @@ REPO = Path(__file__).resolve().parents[1]
 ARO = [sys.executable, "-m", "aro_cmd.main"]
 
 
+# Test defaults: any free port for the hosted simulator, no simulated latency, fast polling.
+FAST = {
+    "ARO_CLOUD_SIMULATOR_PORT": "0",
+    "ARO_CLOUD_SIMULATOR_STEP_DELAY_SECONDS": "0",
+    "ARO_FRONTEND_RETRY_AFTER_SECONDS": "0",
+    "ARO_BACKEND_CONDITION_POLL_SECONDS": "0.05",
+    "ARO_BACKEND_POLL_SECONDS": "0.2",
+}
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -50,7 +60,7 @@ class RPProcess:
 
     def start(self, wait: bool = True, timeout: float = 30) -> RPProcess:
         self.log_path = self.data_dir.parent / f"{self.data_dir.name}-{self.command}-{self.port}.log"
-        env = {**os.environ, **self.env}
+        env = {**os.environ, **FAST, **self.env}
         env.pop("ARO_CONFIG", None)
         cmd = [*ARO, self.command, "--data-dir", str(self.data_dir), *self.args]
         if self.command != "backend":
