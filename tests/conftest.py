@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -80,7 +81,7 @@ class RPProcess:
             assert self.proc is not None
             if self.proc.poll() is not None:
                 raise RuntimeError(f"aro {self.command} exited {self.proc.returncode}:\n{self.log()}")
-            if self.command == "backend":
+            if self.command in ("backend", "simulator"):
                 if '"msg": "ready"' in self.log():
                     return
             else:
@@ -92,6 +93,13 @@ class RPProcess:
                     pass
             time.sleep(0.02)
         raise TimeoutError(f"aro {self.command} not ready after {timeout}s:\n{self.log()}")
+
+    def ready_info(self) -> dict[str, Any]:
+        """The fields of the process's "ready" log line (listen address, simulator URL, ...)."""
+        for line in self.log().splitlines():
+            if '"msg": "ready"' in line:
+                return dict(json.loads(line))
+        raise AssertionError("no ready line in the log")
 
     def log(self) -> str:
         return self.log_path.read_text() if self.log_path and self.log_path.exists() else ""

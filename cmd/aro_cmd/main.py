@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import typer
 
-from aro_cmd import rp
+from aro_cmd import admin, rp
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="aro: a resource provider for OpenShift clusters")
 rp.register(app)
+admin.register(app)
 
 
 def main() -> None:

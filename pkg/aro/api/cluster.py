@@ -140,12 +140,24 @@ class IngressProfile(_Model):
     ip: str = ""
 
 
-class InstallProgress(_Model):
-    """Backend bookkeeping for the running install/update/delete (see aro.cluster)."""
+class StepRun(_Model):
+    """One execution of one step: which lease owner ran it, when it started and (if it did) ended."""
 
-    phase: str = ""  # "install" | "update" | "delete"
+    step: str
+    owner: str
+    started: float
+    ended: float | None = None
+
+
+class InstallProgress(_Model):
+    """Backend bookkeeping of the latest operation's steps (see aro.cluster.steps). Kept after the
+    operation ends, as its record; a new operation (another asyncOperationId or state) starts afresh."""
+
+    phase: str = ""  # the provisioningState being worked: Creating | Updating | Deleting
+    operation_id: str | None = None
     current_step: str | None = None
     completed_steps: list[str] = Field(default_factory=list)
+    history: list[StepRun] = Field(default_factory=list)
     started_at: str | None = None
 
 

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic.alias_generators import to_camel
 
+from aro.api.cluster import IngressProfile, WorkerProfile
 from aro.api.errors import INVALID_REQUEST_CONTENT, CloudError
 
 Visibility = Literal["Public", "Private"]
@@ -24,9 +25,7 @@ Visibility = Literal["Public", "Private"]
 OutboundType = Literal["", "Loadbalancer", "UserDefinedRouting"]
 Toggle = Literal["", "Enabled", "Disabled"]
 IdentityType = Literal["None", "SystemAssigned", "UserAssigned", "SystemAssigned,UserAssigned"]
-ProvisioningStateName = Literal[
-    "Creating", "Updating", "AdminUpdating", "Deleting", "Succeeded", "Failed", "Canceled"
-]
+ProvisioningStateName = Literal["Creating", "Updating", "AdminUpdating", "Deleting", "Succeeded", "Failed", "Canceled"]
 
 
 class ExternalModel(BaseModel):
@@ -37,7 +36,18 @@ class ExternalModel(BaseModel):
     )
 
 
+class TrackedResource(ExternalModel):
+    """The ARM tracked-resource envelope every cluster representation shares."""
+
+    id: str | None = None
+    name: str | None = None
+    type: str | None = None
+    location: str | None = None
+    tags: dict[str, str] | None = None
+
+
 M = TypeVar("M", bound=ExternalModel)
+N = TypeVar("N", WorkerProfile, IngressProfile)
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -76,13 +86,25 @@ def parse(model: type[M], data: dict[str, Any]) -> M:
     except ValidationError as exc:
         err = exc.errors(include_url=False)[0]
         target = render_path(err["loc"])
+        reason = _JSON_TYPES.get(err["type"], err["msg"])
         raise CloudError(
             400,
             INVALID_REQUEST_CONTENT,
             f"The request content was invalid and could not be deserialized: "
-            f"the value of '{target}' is invalid: {err['msg']}.",
+            f"the value of '{target}' is invalid: {reason}.",
             target or None,
         ) from None
+
+
+# pydantic error types -> wording in JSON terms (pydantic's own mentions Python classes for some).
+_JSON_TYPES = {
+    "model_type": "Input should be a JSON object",
+    "model_attributes_type": "Input should be a JSON object",
+    "dict_type": "Input should be a JSON object",
+    "list_type": "Input should be a JSON array",
+    "string_type": "Input should be a string",
+    "int_type": "Input should be an integer",
+}
 
 
 def prune(value: Any) -> Any:
@@ -93,6 +115,17 @@ def prune(value: Any) -> Any:
     if isinstance(value, list):
         return [prune(v) for v in value]
     return copy.deepcopy(value)
+
+
+def reuse_by_name(existing: Sequence[N], names: Sequence[str], factory: Callable[[], N]) -> list[N]:
+    """One internal element per requested name: a deep copy of the existing element of that name (so fields
+    this api-version does not know survive), else a new one."""
+    by_name = {el.name: el for el in existing}
+    out: list[N] = []
+    for name in names:
+        old = by_name.get(name)
+        out.append(old.model_copy(deep=True) if old is not None else factory())
+    return out
 
 
 def or_empty(value: str | None) -> str:

@@ -12,19 +12,21 @@ Rendered paths follow ARO: ``properties.workerProfiles['worker'].count`` for lis
 ``name``, ``[0]`` for other list elements, ``['key']`` for the keys of map-valued fields (``maps``).
 
 Comparison rules: a missing member, ``null``, ``""``, ``[]`` and ``{}`` are all "absent" and equal to each
-other; objects are compared member by member (an absent object counts as ``{}``), lists element by element
-(paired by ``name`` when every element is named, else by index; a different length is a change of the list).
+other, except that removing (``null``/missing) an object with content is a change of the object itself.
+Objects are compared member by member (an absent object counts as ``{}``), lists element by element (paired
+by ``name`` when every element is named, else by index; a different length is a change of the list).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from aro.api.errors import PROPERTY_CHANGE_NOT_ALLOWED, CloudError
 
 WILDCARD = "*"
+SegKind = Literal["field", "key", "index"]
 
 
 @dataclass(frozen=True)
@@ -32,7 +34,7 @@ class Seg:
     """One step of a concrete path: an object member, a map key / list element name, or a list index."""
 
     value: str | int
-    kind: str = "field"  # "field" | "key" | "index"
+    kind: SegKind = "field"
 
     def render(self, first: bool) -> str:
         if self.kind == "index":
@@ -116,7 +118,7 @@ class UpdatePolicy:
 
     def _strip(self, value: Any, path: Path) -> Any:
         if isinstance(value, dict):
-            kind = "key" if self.is_map(path) else "field"
+            kind: SegKind = "key" if self.is_map(path) else "field"
             out: dict[str, Any] = {}
             for k, v in value.items():
                 sub = (*path, Seg(k, kind))
@@ -135,11 +137,17 @@ def change_not_allowed(target: str) -> CloudError:
 def check_update(old: Any, new: Any, policy: UpdatePolicy) -> None:
     """Raise PropertyChangeNotAllowed for the first path where ``new`` differs from ``old`` and the policy
     does not allow a change. ``old`` and ``new`` are external JSON documents (dicts)."""
-    _Differ(policy).walk((), old, new)
+    _Differ(policy).walk((), policy.strip_read_only(old), policy.strip_read_only(new))
 
 
 def _absent(value: Any) -> bool:
     return value is None or (isinstance(value, str | list | dict) and not value)
+
+
+def _deep_absent(value: Any) -> bool:
+    if isinstance(value, dict):
+        return all(_deep_absent(v) for v in value.values())
+    return _absent(value)
 
 
 def _element_seg(value: Any, index: int) -> Seg:
@@ -168,6 +176,8 @@ class _Differ:
                     raise change_not_allowed(render((*path, Seg(key, "key"))))
         if path and p.is_mutable(path):
             return
+        if isinstance(old, dict) and new is None and not _deep_absent(old):
+            raise change_not_allowed(render(path))  # a whole object removed
         if isinstance(old, dict) or isinstance(new, dict):
             self._objects(path, {} if _absent(old) else old, {} if _absent(new) else new)
         elif isinstance(old, list) or isinstance(new, list):
@@ -185,7 +195,7 @@ class _Differ:
     def _objects(self, path: Path, old: Any, new: Any) -> None:
         if not isinstance(old, dict) or not isinstance(new, dict):
             raise change_not_allowed(render(path))
-        kind = "key" if self.policy.is_map(path) else "field"
+        kind: SegKind = "key" if self.policy.is_map(path) else "field"
         for key in _union(old, new):
             self.walk((*path, Seg(key, kind)), old.get(key), new.get(key))
 

@@ -31,9 +31,7 @@ def merge_patch(
     return _merge(copy.deepcopy(target), patch, (), frozenset(whole), named_lists)
 
 
-def _merge(
-    target: Any, patch: Any, path: tuple[str, ...], whole: frozenset[tuple[str, ...]], named: bool
-) -> Any:
+def _merge(target: Any, patch: Any, path: tuple[str, ...], whole: frozenset[tuple[str, ...]], named: bool) -> Any:
     if not isinstance(patch, dict):
         return copy.deepcopy(patch)
     if path in whole or not isinstance(target, dict):

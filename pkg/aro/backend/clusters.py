@@ -12,11 +12,12 @@ aro.database.asyncoperations). A document dequeued more than ``maxDequeues`` tim
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from aro.api import errors
-from aro.api.cluster import InstallProgress, OpenShiftCluster, ProvisioningState
+from aro.api.cluster import InstallProgress, OpenShiftCluster, ProvisioningState, StepRun
 from aro.api.errors import CloudError
 from aro.backend.work import Work
 from aro.cloud.base import Cloud
@@ -24,7 +25,7 @@ from aro.cloud.context import set_request_context
 from aro.cluster import delete, install, update
 from aro.cluster.context import ClusterContext, Mutation, Timeouts
 from aro.cluster.steps import Step, StepObserver, Stopping, run_steps
-from aro.database import Doc, NotFound, Store, patch
+from aro.database import Doc, LostLease, NotFound, Store, patch
 from aro.database.asyncoperations import utc_now
 from aro.database.clusters import ClusterCodec
 from aro.database.containers import ASYNC_OPERATIONS, BILLING
@@ -74,9 +75,10 @@ class ClusterBackend:
                 ),
             )
             return
-        phase = state.value
-        if oc.properties.install is None or oc.properties.install.phase != phase:
-            oc = await self._save(work, lambda c: _reset_progress(c, phase))
+        phase, op_id = state.value, work.doc.get("asyncOperationId")
+        progress_of = oc.properties.install
+        if progress_of is None or (progress_of.phase, progress_of.operation_id) != (phase, op_id):
+            oc = await self._save(work, lambda c: _reset_progress(c, phase, op_id))
         ctx = ClusterContext(
             oc=oc,
             cloud=self.cloud,
@@ -96,11 +98,9 @@ class ClusterBackend:
         except CloudError as e:
             await self._finish(work, ctx.oc, e)
             return
-        except NotFound:
-            raise
-        except Exception as e:
-            if _is_lease_error(e):
-                raise
+        except (LostLease, NotFound):
+            raise  # not ours to finish any more: the pool logs it
+        except Exception:  # any other failure fails the operation, without internals in the error
             log.exception("step failed")
             await self._finish(work, ctx.oc, errors.internal_server_error())
             return
@@ -133,7 +133,6 @@ class ClusterBackend:
                 p.provisioning_state = ProvisioningState.SUCCEEDED
                 p.failed_provisioning_state = None
                 p.last_error = None
-                p.install = None
                 p.last_provisioning_state = None
                 doc["dequeues"] = 0
             else:
@@ -170,14 +169,8 @@ class ClusterBackend:
             log.warning("async operation document missing (expired?)", extra={"operationId": op_id})
 
 
-def _reset_progress(oc: OpenShiftCluster, phase: str) -> None:
-    oc.properties.install = InstallProgress(phase=phase, started_at=utc_now())
-
-
-def _is_lease_error(e: Exception) -> bool:
-    from aro.database import LostLease
-
-    return isinstance(e, LostLease)
+def _reset_progress(oc: OpenShiftCluster, phase: str, operation_id: str | None) -> None:
+    oc.properties.install = InstallProgress(phase=phase, operation_id=operation_id, started_at=utc_now())
 
 
 class _Progress:
@@ -195,14 +188,20 @@ class _Progress:
         def mutate(oc: OpenShiftCluster) -> None:
             assert oc.properties.install is not None
             oc.properties.install.current_step = step
+            oc.properties.install.history.append(StepRun(step=step, owner=self.owner, started=time.time()))
 
         await self.ctx.update(mutate)
 
     async def finished(self, step: str) -> None:
         def mutate(oc: OpenShiftCluster) -> None:
-            assert oc.properties.install is not None
-            oc.properties.install.current_step = None
-            if step not in oc.properties.install.completed_steps:
-                oc.properties.install.completed_steps.append(step)
+            progress = oc.properties.install
+            assert progress is not None
+            progress.current_step = None
+            if step not in progress.completed_steps:
+                progress.completed_steps.append(step)
+            for run in reversed(progress.history):
+                if run.step == step and run.owner == self.owner and run.ended is None:
+                    run.ended = time.time()
+                    break
 
         await self.ctx.update(mutate)
