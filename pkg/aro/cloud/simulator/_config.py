@@ -12,12 +12,14 @@ A fault rule, as configured in code or sent to ``PUT /simulator/faults`` (a JSON
 
 The ``match`` target is the resource group name (resource-group operations and ``clusterReady``), the
 deployment name or any template resource name (``deploy``), or the resource id (``putResource``,
-``deleteResource``). Every hit decrements ``count``; a rule at 0 is spent and ignored.
+``deleteResource``). Every hit decrements ``count``; a rule at 0 is spent and ignored. A ``clusterReady``
+"hang" keeps ``/readyz`` at 503 and is consumed only by probes of a cluster that would otherwise be ready;
+its "fail" answers ``status`` with the message as text.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -94,11 +96,12 @@ class FaultSet:
     def to_json(self) -> list[dict[str, Any]]:
         return [r.to_json() for r in self._rules]
 
-    def hit(self, operation: str, *targets: str) -> FaultRule | None:
-        """Consume and return the first live rule for ``operation`` matching any of ``targets``."""
+    def hit(self, operation: str, *targets: str, modes: tuple[FaultMode, ...] = ("fail", "hang")) -> FaultRule | None:
+        """Consume and return the first live rule for ``operation`` (in one of ``modes``) matching any of
+        ``targets``."""
         lowered = [t.lower() for t in targets]
         for i, rule in enumerate(self._rules):
-            if rule.operation != operation or rule.count == 0:
+            if rule.operation != operation or rule.count == 0 or rule.mode not in modes:
                 continue
             if rule.match is not None and not any(rule.match.lower() in t for t in lowered):
                 continue
@@ -114,12 +117,13 @@ class SimulatorConfig:
 
     ``token``: if set, ``Authorization: Bearer <token>`` must match it; else any non-empty bearer passes.
     ``step_delay_seconds``: how long every mutating operation (and each LRO) takes.
+    ``faults``: the initial rules, as ``FaultRule`` objects or their JSON form (dicts).
     """
 
     data_directory: Path
     token: str | None = None
     step_delay_seconds: float = 0.0
-    faults: tuple[FaultRule, ...] = ()
+    faults: Sequence[FaultRule | Mapping[str, Any]] = ()
     kubernetes_version: str = "v1.30.7"
     request_log_memory: int = 20_000
     max_body_bytes: int = 8 * 1024 * 1024
@@ -127,3 +131,9 @@ class SimulatorConfig:
     def __post_init__(self) -> None:
         if self.step_delay_seconds < 0:
             raise ValueError("step_delay_seconds must be >= 0")
+        rules = tuple(f if isinstance(f, FaultRule) else FaultRule.from_json(f) for f in self.faults)
+        object.__setattr__(self, "faults", rules)
+        object.__setattr__(self, "data_directory", Path(self.data_directory))
+
+    def fault_rules(self) -> tuple[FaultRule, ...]:
+        return tuple(f for f in self.faults if isinstance(f, FaultRule))

@@ -70,8 +70,14 @@ def _resource_json(row: sqlite3.Row) -> dict[str, Any]:
 class Store:
     def __init__(self, data_directory: Path) -> None:
         self.path = data_directory / "simulator.db"
-        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="aro-simulator-db")
+        self.executor = self._new_executor()
+        self._closed = False
         self._db: sqlite3.Connection | None = None
+        self._next_due = 0.0  # earliest due time of a running operation; 0 = unknown, look
+
+    @staticmethod
+    def _new_executor() -> ThreadPoolExecutor:
+        return ThreadPoolExecutor(max_workers=1, thread_name_prefix="aro-simulator-db")
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         """Run ``fn(*args)`` on the database thread, inside one transaction, after settling."""
@@ -102,6 +108,9 @@ class Store:
         return self._db
 
     async def open(self) -> None:
+        if self._closed:  # reopened after close (a server restarted in-process)
+            self.executor = self._new_executor()
+            self._closed = False
         await self.run(lambda: None)
 
     async def close(self) -> None:
@@ -111,18 +120,34 @@ class Store:
                 self._db = None
 
         await asyncio.get_running_loop().run_in_executor(self.executor, _close)
-        self.executor.shutdown(wait=True)
+        self.executor.shutdown(wait=False)  # empty by now: _close ran last
+        self._closed = True
 
     # -- operations -------------------------------------------------------------------------------------
 
-    def _new_op(self, kind: str, target: str, due: float | None, outcome: dict[str, Any] | None,
-                payload: dict[str, Any] | None = None) -> str:
+    def _new_op(
+        self,
+        kind: str,
+        target: str,
+        due: float | None,
+        outcome: dict[str, Any] | None,
+        payload: dict[str, Any] | None = None,
+    ) -> str:
         op_id = str(uuid.uuid4())
+        if due is not None:
+            self._next_due = min(self._next_due, due)
         self.db.execute(
             "INSERT INTO operations (id, kind, target, status, due, outcome, payload, started)"
             " VALUES (?, ?, ?, 'Running', ?, ?, ?, ?)",
-            (op_id, kind, target, due, json.dumps(outcome) if outcome else None, json.dumps(payload or {}),
-             time.time()),
+            (
+                op_id,
+                kind,
+                target,
+                due,
+                json.dumps(outcome) if outcome else None,
+                json.dumps(payload or {}),
+                time.time(),
+            ),
         )
         return op_id
 
@@ -139,6 +164,7 @@ class Store:
         out: dict[str, Any] = {
             "name": row["id"],
             "kind": row["kind"],
+            "target": row["target"],
             "status": row["status"],
             "startTime": iso(row["started"]),
         }
@@ -154,13 +180,25 @@ class Store:
         return out
 
     def _settle(self, now: float) -> None:
+        if now < self._next_due:  # nothing is due yet (the common case): skip the query
+            return
         rows = self.db.execute(
             "SELECT * FROM operations WHERE status = 'Running' AND due IS NOT NULL AND due <= ? ORDER BY due",
             (now,),
         ).fetchall()
         for row in rows:
             outcome = json.loads(row["outcome"]) if row["outcome"] else None
-            getattr(self, f"_complete_{row['kind']}")(row, outcome)
+            self.db.execute("SAVEPOINT settle")
+            try:
+                getattr(self, f"_complete_{row['kind']}")(row, outcome)
+            except Exception as e:  # a bug must not poison every later transaction: fail just this one
+                self.db.execute("ROLLBACK TO settle")
+                self._end_op(row["id"], "Failed", {"code": "InternalServerError", "message": repr(e)})
+            self.db.execute("RELEASE settle")
+        (due,) = self.db.execute(
+            "SELECT MIN(due) FROM operations WHERE status = 'Running' AND due IS NOT NULL"
+        ).fetchone()
+        self._next_due = float("inf") if due is None else due
 
     def _complete_deleteResourceGroup(self, op: sqlite3.Row, outcome: dict[str, Any] | None) -> None:
         key = op["target"]
@@ -204,8 +242,7 @@ class Store:
             if parent and parent.lower() not in planned and not self._exists(parent.lower()):
                 return deployment_failed(
                     "ParentResourceNotFound",
-                    f"Can not perform requested operation on nested resource. Parent resource "
-                    f"'{parent}' not found.",
+                    f"Can not perform requested operation on nested resource. Parent resource '{parent}' not found.",
                 )
         for p in plan:
             self._upsert(rg_key, p["id"], p["type"], p["name"], p["body"], "Succeeded")
@@ -231,17 +268,26 @@ class Store:
         )
         return [_rg_json(r) for r in rows]
 
-    def put_rg(self, rid: str, location: str, managed_by: str | None, tags: dict[str, str]) -> tuple[dict[str, Any], bool]:
+    def put_rg(
+        self, rid: str, location: str, managed_by: str | None, tags: dict[str, str]
+    ) -> tuple[dict[str, Any], bool]:
         key = rid.lower()
         row = self.db.execute("SELECT * FROM resource_groups WHERE key = ?", (key,)).fetchone()
         if row is not None:
             if row["state"] == "Deleting":
-                raise ArmError(409, "ResourceGroupBeingDeleted", f"The resource group '{row['name']}' is in "
-                               "deprovisioning state and cannot perform this operation.")
+                raise ArmError(
+                    409,
+                    "ResourceGroupBeingDeleted",
+                    f"The resource group '{row['name']}' is in deprovisioning state and cannot perform this operation.",
+                )
             if row["location"].lower() != location.replace(" ", "").lower():
-                raise ArmError(409, "InvalidResourceGroupLocation", f"Invalid resource group location "
-                               f"'{location}'. The Resource group already exists in location "
-                               f"'{row['location']}'.")
+                raise ArmError(
+                    409,
+                    "InvalidResourceGroupLocation",
+                    f"Invalid resource group location "
+                    f"'{location}'. The Resource group already exists in location "
+                    f"'{row['location']}'.",
+                )
             self.db.execute(
                 "UPDATE resource_groups SET managed_by = ?, tags = ? WHERE key = ?",
                 (managed_by, json.dumps(tags), key),
@@ -276,8 +322,7 @@ class Store:
         if row is None:
             raise rg_not_found(rg_key.split("/")[-1])
         if row["state"] == "Deleting":
-            raise ArmError(409, "ResourceGroupBeingDeleted", f"The resource group '{row['name']}' is being "
-                           "deleted.")
+            raise ArmError(409, "ResourceGroupBeingDeleted", f"The resource group '{row['name']}' is being deleted.")
 
     # -- generic resources ------------------------------------------------------------------------------
 
@@ -292,9 +337,7 @@ class Store:
         )
 
     def _delete_tree(self, key: str) -> None:
-        self.db.execute(
-            "DELETE FROM resources WHERE key = ? OR substr(key, 1, ?) = ?", (key, len(key) + 1, key + "/")
-        )
+        self.db.execute("DELETE FROM resources WHERE key = ? OR substr(key, 1, ?) = ?", (key, len(key) + 1, key + "/"))
 
     def get_resource(self, key: str) -> dict[str, Any] | None:
         row = self.db.execute("SELECT * FROM resources WHERE key = ?", (key,)).fetchone()
@@ -313,8 +356,11 @@ class Store:
         self._require_rg(rg_key)
         parent = parent_id(rid)
         if parent and not self._exists(parent.lower()):
-            raise ArmError(404, "ParentResourceNotFound", f"Can not perform requested operation on nested "
-                           f"resource. Parent resource '{parent}' not found.")
+            raise ArmError(
+                404,
+                "ParentResourceNotFound",
+                f"Can not perform requested operation on nested resource. Parent resource '{parent}' not found.",
+            )
         created = not self._exists(rid.lower())
         existing = self.db.execute("SELECT id FROM resources WHERE key = ?", (rid.lower(),)).fetchone()
         canonical = existing["id"] if existing else rid
@@ -400,4 +446,3 @@ def deployment_failed(code: str, message: str) -> dict[str, Any]:
         f"for details. {code}: {message}",
         "details": [{"code": code, "message": message}],
     }
-

@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-_PASSTHROUGH = ("tags", "sku", "kind", "zones", "identity", "plan", "managedBy")
+_PASSTHROUGH = ("location", "tags", "sku", "kind", "zones", "identity", "plan", "managedBy")
 
 
 class TemplateError(Exception):
@@ -32,7 +32,7 @@ def rg_id(subscription_id: str, resource_group: str) -> str:
 
 
 def build_resource_id(subscription_id: str, resource_group: str, rtype: str, name: str) -> str:
-    """``Microsoft.Network/dnsZones/A`` + ``zone/api`` -> ``.../providers/Microsoft.Network/dnsZones/zone/A/api``."""
+    """``Microsoft.Network/dnsZones/A`` + ``zone/api`` -> ``.../Microsoft.Network/dnsZones/zone/A/api``."""
     parts = rtype.split("/")
     names = name.split("/")
     if len(parts) < 2 or any(not p for p in parts):
@@ -276,7 +276,7 @@ def expand(
             raise TemplateError(f"Template resource {i}: copy/condition/nested resources are not supported.")
         rtype, name = str(_evaluate(raw["type"], ctx)), str(_evaluate(raw["name"], ctx))
         rid = build_resource_id(subscription_id, resource_group, rtype, name)
-        body: dict[str, Any] = {"location": _evaluate(raw.get("location", location), ctx)}
+        body: dict[str, Any] = {}
         for key in _PASSTHROUGH:
             if key in raw:
                 body[key] = _evaluate(raw[key], ctx)

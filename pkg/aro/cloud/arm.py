@@ -1,0 +1,433 @@
+"""``ArmCloud``: the ``Cloud`` protocol over azure-mgmt-resource (aio) and httpx.
+
+The same class talks to Azure or to the simulator; only the endpoint, the credential and the CA differ::
+
+    cloud = ArmCloud("https://127.0.0.1:8444", StaticTokenCredential("t"), ca_file="ca.pem",
+                     polling_interval=0.05)
+
+- Resource groups: ``ResourceManagementClient.resource_groups``. Deployments are PUT by id
+  (``.../providers/Microsoft.Resources/deployments/{name}``) through
+  ``resources.begin_create_or_update_by_id`` -- the same REST call ``DeploymentsOperations`` makes
+  (azure-mgmt-resource >= 24 moved deployments to another package) -- and followed with the SDK's ARM
+  LRO poller (``Azure-AsyncOperation``, then ``Location``; ``Retry-After`` honoured, else
+  ``polling_interval``).
+- Retries: azure-core's retry policy retries 408/429/500/502/503/504 and connection errors, honouring
+  ``Retry-After``, at most ``retry_total`` times. The cluster API calls retry the same way (bounded).
+- Errors: every ARM failure surfaces as ``CloudError`` with the ARM code and message; a deployment that ends
+  ``Failed`` is ``CloudError(400, "DeploymentFailed", "... <inner code>: <inner message>")`` with the inner
+  errors in ``details``; an unreachable endpoint is ``CloudError(503, "ServiceUnavailable", ...)``.
+- Every request carries the per-call headers from ``aro.cloud.context`` (``x-aro-lease-owner``,
+  ``x-aro-step``) plus those of ``extra_headers_provider``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+import aiohttp
+import httpx
+from azure.core.credentials import TokenCredential
+from azure.core.credentials_async import AsyncTokenCredential
+from azure.core.exceptions import AzureError, HttpResponseError, ResourceNotFoundError
+from azure.core.pipeline import PipelineRequest
+from azure.core.pipeline.policies import AsyncRetryPolicy, SansIOHTTPPolicy
+from azure.core.pipeline.transport import AioHttpTransport
+from azure.mgmt.resource.resources.aio import ResourceManagementClient
+
+from aro.api.errors import CLUSTER_RESOURCE_GROUP_ALREADY_EXISTS, DEPLOYMENT_FAILED, CloudError
+from aro.cloud.base import Cloud, ClusterEndpoint, ResourceGroup
+from aro.cloud.context import (
+    request_context,
+    request_context_headers,
+    reset_request_context,
+    set_request_context,
+)
+
+__all__ = [
+    "ArmCloud",
+    "AzureClusterEndpoints",
+    "ClusterEndpointStrategy",
+    "SimulatorClusterEndpoints",
+    "TemplateClusterEndpoints",
+    "request_context",
+    "reset_request_context",
+    "set_request_context",
+]
+
+ClusterEndpointStrategy = Callable[[str, str, str], ClusterEndpoint]
+"""``(subscription_id, resource_group, domain) -> ClusterEndpoint``."""
+
+DEPLOYMENTS_API_VERSION = "2025-04-01"
+_UNAVAILABLE = "ServiceUnavailable"
+_RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+
+
+@dataclass(frozen=True)
+class SimulatorClusterEndpoints:
+    """The simulator serves every managed resource group's cluster API under ``/clusters/{sub}/{rg}``."""
+
+    base_url: str
+    ca_pem: str
+
+    def __call__(self, subscription_id: str, resource_group: str, domain: str) -> ClusterEndpoint:
+        return ClusterEndpoint(f"{self.base_url.rstrip('/')}/clusters/{subscription_id}/{resource_group}", self.ca_pem)
+
+
+@dataclass(frozen=True)
+class AzureClusterEndpoints:
+    """A real cluster: ``https://api.{domain}.{location}.{base_domain}:6443`` (a domain with a dot is used
+    as is). ``ca_pem`` empty = the caller fills in the cluster's CA once it is known."""
+
+    location: str
+    base_domain: str
+    ca_pem: str = ""
+
+    def __call__(self, subscription_id: str, resource_group: str, domain: str) -> ClusterEndpoint:
+        fqdn = domain if "." in domain else f"{domain}.{self.location}.{self.base_domain}"
+        return ClusterEndpoint(f"https://api.{fqdn}:6443", self.ca_pem)
+
+
+@dataclass(frozen=True)
+class TemplateClusterEndpoints:
+    """``template.format(base_url=, subscription_id=, resource_group=, domain=)``."""
+
+    template: str
+    base_url: str
+    ca_pem: str
+
+    def __call__(self, subscription_id: str, resource_group: str, domain: str) -> ClusterEndpoint:
+        url = self.template.format(
+            base_url=self.base_url.rstrip("/"),
+            subscription_id=subscription_id,
+            resource_group=resource_group,
+            domain=domain,
+        )
+        return ClusterEndpoint(url, self.ca_pem)
+
+
+class _HeadersPolicy(SansIOHTTPPolicy[Any, Any]):
+    def __init__(self, headers: Callable[[], Mapping[str, str]]) -> None:
+        self._headers = headers
+
+    def on_request(self, request: PipelineRequest[Any]) -> None:
+        for name, value in self._headers().items():
+            request.http_request.headers[name] = value
+
+
+class _BoundedRetryPolicy(AsyncRetryPolicy[Any, Any]):
+    """azure-core's retry policy, with ``Retry-After`` capped so one throttled answer can't stall a step."""
+
+    def __init__(self, retry_after_max: float, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._retry_after_max = retry_after_max
+
+    def get_retry_after(self, response: Any) -> float | None:
+        after = super().get_retry_after(response)
+        return None if after is None else min(after, self._retry_after_max)
+
+
+def _error_from_odata(status: int, err: Any) -> CloudError:
+    return CloudError(
+        status,
+        str(err.code or "InternalServerError"),
+        str(err.message or ""),
+        err.target,
+        [_error_from_odata(status, d) for d in (err.details or [])],
+    )
+
+
+def cloud_error(e: AzureError) -> CloudError:
+    """Map an azure-core exception to ``CloudError`` (ARM code and message preserved)."""
+    if isinstance(e, HttpResponseError) and e.response is not None:
+        status = e.status_code or 500
+        err = e.error
+        if err is not None and err.code:
+            return _error_from_odata(status, err)
+        code = "InternalServerError" if status >= 500 else "BadRequest" if status == 400 else f"Http{status}"
+        return CloudError(status, code, e.message or f"HTTP {status}")
+    return CloudError(503, _UNAVAILABLE, f"The cloud endpoint could not be reached: {e.message or e}")
+
+
+def _deployment_failed(name: str, error: CloudError) -> CloudError:
+    inner = error.details or [error]
+    text = "; ".join(f"{d.code}: {d.message}" for d in inner)
+    return CloudError(400, DEPLOYMENT_FAILED, f"Deployment '{name}' failed: {text}", details=inner)
+
+
+def _sub_of(resource_id: str) -> str:
+    parts = resource_id.strip("/").split("/")
+    if len(parts) < 2 or parts[0].lower() != "subscriptions":
+        raise CloudError(400, "InvalidResourceId", f"'{resource_id}' is not a subscription-scoped resource id.")
+    return parts[1]
+
+
+class ArmCloud:
+    def __init__(
+        self,
+        base_url: str,
+        credential: TokenCredential | AsyncTokenCredential,
+        ca_file: str | Path | None = None,
+        cluster_endpoints: ClusterEndpointStrategy | str | None = None,
+        extra_headers_provider: Callable[[], Mapping[str, str]] | None = None,
+        *,
+        polling_interval: float = 1.0,
+        retry_total: int = 4,
+        retry_backoff_factor: float = 0.8,
+        retry_backoff_max: float = 60.0,
+        timeout: float = 60.0,
+        deployments_api_version: str = DEPLOYMENTS_API_VERSION,
+    ) -> None:
+        """``credential``: an azure-core ``TokenCredential`` or ``AsyncTokenCredential`` (use
+        ``azure.identity.aio`` ones against Azure; ``StaticTokenCredential`` against the simulator).
+        ``cluster_endpoints``: a strategy, a URL template (see ``TemplateClusterEndpoints``), or None for
+        the simulator's ``{base_url}/clusters/{sub}/{rg}``."""
+        self.base_url = base_url.rstrip("/")
+        self._credential = credential
+        self._ca_pem = Path(ca_file).read_text() if ca_file else ""
+        self._ssl: ssl.SSLContext = ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
+        if cluster_endpoints is None:
+            cluster_endpoints = SimulatorClusterEndpoints(self.base_url, self._ca_pem)
+        elif isinstance(cluster_endpoints, str):
+            cluster_endpoints = TemplateClusterEndpoints(cluster_endpoints, self.base_url, self._ca_pem)
+        self._cluster_endpoints: ClusterEndpointStrategy = cluster_endpoints
+        self._extra_headers = extra_headers_provider
+        self._polling_interval = polling_interval
+        self._retry = _BoundedRetryPolicy(
+            retry_after_max=retry_backoff_max,
+            retry_total=retry_total,
+            retry_backoff_factor=retry_backoff_factor,
+            retry_backoff_max=retry_backoff_max,
+        )
+        self._timeout = timeout
+        self._deployments_api_version = deployments_api_version
+        self._session: aiohttp.ClientSession | None = None
+        self._clients: dict[str, ResourceManagementClient] = {}
+        self._http = httpx.AsyncClient(verify=self._ssl, timeout=timeout)
+        self._http_by_ca: dict[str, httpx.AsyncClient] = {}
+        self._retry_total = retry_total
+        self._retry_backoff_max = retry_backoff_max
+
+    def _headers(self) -> dict[str, str]:
+        headers = request_context_headers()
+        if self._extra_headers is not None:
+            headers.update(self._extra_headers())
+        return headers
+
+    def _client(self, subscription_id: str) -> ResourceManagementClient:
+        key = subscription_id.lower()
+        client = self._clients.get(key)
+        if client is None:
+            if self._session is None:  # created on first use: aiohttp wants a running loop
+                self._session = aiohttp.ClientSession(
+                    connector=aiohttp.TCPConnector(ssl=self._ssl),
+                    cookie_jar=aiohttp.DummyCookieJar(),
+                    auto_decompress=False,
+                    trust_env=True,
+                )
+            transport = AioHttpTransport(
+                session=self._session,
+                session_owner=False,
+                connection_timeout=self._timeout,
+                read_timeout=self._timeout,
+            )
+            client = ResourceManagementClient(
+                credential=cast(AsyncTokenCredential, self._credential),
+                subscription_id=subscription_id,
+                base_url=self.base_url,
+                transport=transport,
+                per_call_policies=[_HeadersPolicy(self._headers)],
+                polling_interval=self._polling_interval,
+                retry_policy=self._retry,
+            )
+            self._clients[key] = client
+        return client
+
+    # -- resource groups ------------------------------------------------------------------------------------
+
+    async def get_resource_group(self, subscription_id: str, name: str) -> ResourceGroup | None:
+        try:
+            rg = await self._client(subscription_id).resource_groups.get(name)
+        except ResourceNotFoundError:
+            return None
+        except AzureError as e:
+            raise cloud_error(e) from e
+        return ResourceGroup(str(rg.id), str(rg.name), str(rg.location), rg.managed_by, dict(rg.tags or {}))
+
+    async def create_resource_group(
+        self, subscription_id: str, name: str, location: str, managed_by: str, tags: dict[str, str]
+    ) -> ResourceGroup:
+        existing = await self.get_resource_group(subscription_id, name)
+        if existing is not None and (
+            (existing.managed_by or "").lower() != managed_by.lower()
+            or existing.location.replace(" ", "").lower() != location.replace(" ", "").lower()
+        ):
+            raise CloudError(
+                400,
+                CLUSTER_RESOURCE_GROUP_ALREADY_EXISTS,
+                f"Resource group '{existing.id}' must not already exist.",
+            )
+        body = {"location": location, "managedBy": managed_by, "tags": dict(tags)}
+        try:
+            rg = await self._client(subscription_id).resource_groups.create_or_update(name, body)
+        except AzureError as e:
+            raise cloud_error(e) from e
+        return ResourceGroup(str(rg.id), str(rg.name), str(rg.location), rg.managed_by, dict(rg.tags or {}))
+
+    async def delete_resource_group(self, subscription_id: str, name: str) -> None:
+        try:
+            poller = await self._client(subscription_id).resource_groups.begin_delete(name)
+            await poller.result()
+        except ResourceNotFoundError:
+            return
+        except AzureError as e:
+            raise cloud_error(e) from e
+
+    # -- deployments and resources --------------------------------------------------------------------------
+
+    async def deploy(
+        self,
+        subscription_id: str,
+        resource_group: str,
+        name: str,
+        template: dict[str, Any],
+        parameters: dict[str, Any],
+    ) -> dict[str, Any]:
+        """``parameters``: name -> value, or name -> ``{"value": ...}`` / ``{"reference": ...}`` (as is)."""
+        rg = f"/subscriptions/{subscription_id}/resourceGroups/{resource_group}"
+        rid = f"{rg}/providers/Microsoft.Resources/deployments/{name}"
+        params = {
+            k: v if isinstance(v, dict) and set(v) in ({"value"}, {"reference"}) else {"value": v}
+            for k, v in parameters.items()
+        }
+        body = {"properties": {"mode": "Incremental", "template": template, "parameters": params}}
+        client = self._client(subscription_id)
+        try:
+            poller = await client.resources.begin_create_or_update_by_id(
+                rid, body, api_version=self._deployments_api_version
+            )
+            result = await poller.result()
+        except AzureError as e:
+            err = cloud_error(e)
+            if err.code == DEPLOYMENT_FAILED or (
+                isinstance(e, HttpResponseError) and e.status_code == 200  # the LRO status said Failed
+            ):
+                raise _deployment_failed(name, err) from e
+            raise err from e
+        props: dict[str, Any] = dict(result.properties or {})
+        if props.get("provisioningState") != "Succeeded":
+            error = CloudError.from_body(400, props.get("error") or {"code": DEPLOYMENT_FAILED, "message": str(props)})
+            raise _deployment_failed(name, error)
+        return {k: (v.get("value") if isinstance(v, dict) else v) for k, v in (props.get("outputs") or {}).items()}
+
+    async def list_resources(self, subscription_id: str, resource_group: str) -> list[dict[str, Any]]:
+        try:
+            pages = self._client(subscription_id).resources.list_by_resource_group(resource_group)
+            return [r.as_dict() async for r in pages]
+        except AzureError as e:
+            raise cloud_error(e) from e
+
+    async def get_resource(self, resource_id: str, api_version: str) -> dict[str, Any] | None:
+        try:
+            res = await self._client(_sub_of(resource_id)).resources.get_by_id(resource_id, api_version=api_version)
+        except ResourceNotFoundError:
+            return None
+        except AzureError as e:
+            raise cloud_error(e) from e
+        return res.as_dict()
+
+    async def put_resource(self, resource_id: str, api_version: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Create or replace one resource by id and wait (not in ``Cloud``; handy for DNS and tests)."""
+        try:
+            client = self._client(_sub_of(resource_id))
+            poller = await client.resources.begin_create_or_update_by_id(resource_id, body, api_version=api_version)
+            res = await poller.result()
+        except AzureError as e:
+            raise cloud_error(e) from e
+        return res.as_dict()
+
+    async def delete_resource(self, resource_id: str, api_version: str) -> None:
+        try:
+            client = self._client(_sub_of(resource_id))
+            poller = await client.resources.begin_delete_by_id(resource_id, api_version=api_version)
+            await poller.result()
+        except ResourceNotFoundError:
+            return
+        except AzureError as e:
+            raise cloud_error(e) from e
+
+    # -- the cluster API ------------------------------------------------------------------------------------
+
+    def cluster_endpoint(self, subscription_id: str, resource_group: str, domain: str) -> ClusterEndpoint:
+        return self._cluster_endpoints(subscription_id, resource_group, domain)
+
+    def _http_for(self, endpoint: ClusterEndpoint) -> httpx.AsyncClient:
+        if not endpoint.ca_pem or endpoint.ca_pem == self._ca_pem:
+            return self._http
+        client = self._http_by_ca.get(endpoint.ca_pem)
+        if client is None:
+            ctx = ssl.create_default_context(cadata=endpoint.ca_pem)
+            client = self._http_by_ca[endpoint.ca_pem] = httpx.AsyncClient(verify=ctx, timeout=self._timeout)
+        return client
+
+    async def _cluster_get(self, endpoint: ClusterEndpoint, path: str, retry: bool) -> httpx.Response:
+        client = self._http_for(endpoint)
+        url = endpoint.url.rstrip("/") + path
+        attempts = 1 + (self._retry_total if retry else 0)
+        for attempt in range(attempts):
+            delay = min(self._retry_backoff_max, 0.5 * 2**attempt)
+            try:
+                resp = await client.get(url, headers=self._headers())
+            except httpx.HTTPError as e:
+                if attempt + 1 >= attempts:
+                    raise CloudError(503, _UNAVAILABLE, f"The cluster API at {url} could not be reached: {e}") from e
+            else:
+                if resp.status_code not in _RETRY_STATUSES or attempt + 1 >= attempts:
+                    return resp
+                after = resp.headers.get("retry-after", "")
+                if after.isdigit():
+                    delay = min(self._retry_backoff_max, float(after))
+            await asyncio.sleep(delay)
+        raise AssertionError("unreachable")
+
+    async def cluster_ready(self, endpoint: ClusterEndpoint) -> bool:
+        try:
+            resp = await self._cluster_get(endpoint, "/readyz", retry=False)
+        except CloudError:
+            return False
+        return resp.status_code == 200
+
+    async def cluster_nodes(self, endpoint: ClusterEndpoint) -> list[dict[str, Any]]:
+        resp = await self._cluster_get(endpoint, "/api/v1/nodes", retry=True)
+        if resp.status_code != 200:
+            raise CloudError(
+                resp.status_code if resp.status_code >= 400 else 500,
+                "InternalServerError" if resp.status_code >= 500 else f"Http{resp.status_code}",
+                f"Listing the cluster's nodes failed: HTTP {resp.status_code}: {resp.text[:500]}",
+            )
+        return list(resp.json().get("items") or [])
+
+    async def close(self) -> None:
+        clients, self._clients = list(self._clients.values()), {}
+        for client in clients:
+            await client.close()
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+        for http in [self._http, *self._http_by_ca.values()]:
+            await http.aclose()
+        self._http_by_ca = {}
+
+    async def __aenter__(self) -> ArmCloud:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+
+if TYPE_CHECKING:
+    _conforms: type[Cloud] = ArmCloud
