@@ -28,6 +28,7 @@ from aro.database.containers import OPENSHIFT_CLUSTERS, SUBSCRIPTIONS
 from aro.env.config import CloudMode, Config, ConfigError, Mode
 from aro.frontend.app import Readiness, create_app
 from aro.util.crypto import Sealer, load_or_create_key
+from aro.util.metrics import Metrics
 from aro.util.pki import ensure_dev_serving_cert
 from aro.util.serve import HTTPSServer, TLSFiles
 
@@ -89,12 +90,11 @@ async def wait_for_signal() -> None:
             loop.remove_signal_handler(sig)
 
 
-def make_pool(config: Config, store: Store, sealer: Sealer, cloud: Cloud) -> WorkerPool:
+def make_pool(config: Config, store: Store, sealer: Sealer, cloud: Cloud, metrics: Metrics) -> WorkerPool:
     codec = ClusterCodec(sealer)
     b = config.backend
-    clusters = ClusterBackend(
-        store, codec, cloud, b.max_dequeues, Timeouts(b.condition_timeout_seconds, b.condition_poll_seconds)
-    )
+    timeouts = Timeouts(b.condition_timeout_seconds, b.condition_poll_seconds)
+    clusters = ClusterBackend(store, codec, cloud, b.max_dequeues, timeouts, metrics)
     subscriptions = SubscriptionBackend(store, codec, b.retry_later_seconds)
     return WorkerPool(
         store,
@@ -112,6 +112,7 @@ async def run_rp(config: Config, *, frontend: bool = True, backend: bool = True)
     sealer = sealer_for(config)
     store: Store = await open_store(config)
     readiness = Readiness(store_open=True, backend_polling=not backend)
+    metrics = Metrics()
     server: HTTPSServer | None = None
     simulator: SimulatorServer | None = None
     cloud: Cloud | None = None
@@ -122,7 +123,7 @@ async def run_rp(config: Config, *, frontend: bool = True, backend: bool = True)
                 simulator = simulator_server(config)
                 await simulator.start()
             cloud = make_cloud(config, simulator.base_url if simulator else None)
-            pool = make_pool(config, store, sealer, cloud)
+            pool = make_pool(config, store, sealer, cloud, metrics)
             await pool.start()
         if frontend:
             app = create_app(config, store, sealer, DEFAULT_OPENSHIFT_VERSIONS, readiness)

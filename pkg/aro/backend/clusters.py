@@ -24,11 +24,12 @@ from aro.cloud.base import Cloud
 from aro.cloud.context import set_request_context
 from aro.cluster import delete, install, update
 from aro.cluster.context import ClusterContext, Mutation, Timeouts
-from aro.cluster.steps import Step, StepObserver, Stopping, run_steps
+from aro.cluster.steps import Step, Stopping, run_steps
 from aro.database import Doc, LostLease, NotFound, Store, patch
 from aro.database.asyncoperations import utc_now
 from aro.database.clusters import ClusterCodec
 from aro.database.containers import ASYNC_OPERATIONS, BILLING
+from aro.util.metrics import Metrics
 
 log = logging.getLogger("aro.backend.clusters")
 
@@ -48,14 +49,14 @@ class ClusterBackend:
         cloud: Cloud,
         max_dequeues: int,
         timeouts: Timeouts,
-        observe: StepObserver | None = None,
+        metrics: Metrics | None = None,
     ):
         self.store = store
         self.codec = codec
         self.cloud = cloud
         self.max_dequeues = max_dequeues
         self.timeouts = timeouts
-        self.observe = observe
+        self.metrics = metrics or Metrics()
 
     async def handle(self, work: Work, stopping: Callable[[], bool]) -> None:
         oc = self.codec.decode(work.doc)
@@ -89,8 +90,10 @@ class ClusterBackend:
         )
         progress = _Progress(ctx, work.owner)
         log.info("working", extra={"state": phase, "dequeues": work.dequeues})
+        running = self.metrics.operations_running.labels(phase)
+        running.inc()
         try:
-            await run_steps(steps, ctx, progress, stopping, self.observe)
+            await run_steps(steps, ctx, progress, stopping, self.metrics.observe_step)
         except Stopping:
             log.info("stopping at a step boundary; lease released")
             await work.end(lambda d: d.update(dequeues=max(0, int(d.get("dequeues") or 1) - 1)))
@@ -105,6 +108,7 @@ class ClusterBackend:
             await self._finish(work, ctx.oc, errors.internal_server_error())
             return
         finally:
+            running.dec()
             set_request_context(None, None)
         await self._finish(work, ctx.oc, None)
 
@@ -118,6 +122,7 @@ class ClusterBackend:
 
     async def _finish(self, work: Work, oc: OpenShiftCluster, error: CloudError | None) -> None:
         state = oc.properties.provisioning_state
+        self.metrics.operations.labels(state.value, "Succeeded" if error is None else "Failed").inc()
         op_id = work.doc.get("asyncOperationId")
         if op_id:
             await self._end_operation(work.doc["partitionKey"], op_id, error)

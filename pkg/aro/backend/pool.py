@@ -20,6 +20,7 @@ from aro.backend.work import Work, heartbeat
 from aro.database import LostLease, Store
 from aro.env.config import BackendConfig
 from aro.util import log as logutil
+from aro.util.metrics import Metrics
 
 log = logging.getLogger("aro.backend")
 
@@ -41,8 +42,11 @@ class PoolStats:
 
 
 class WorkerPool:
-    def __init__(self, store: Store, config: BackendConfig, handlers: list[Handler]):
+    def __init__(self, store: Store, config: BackendConfig, handlers: list[Handler], metrics: Metrics | None = None):
         self.store = store
+        self.metrics = metrics or Metrics()
+        self.metrics.workers.set(config.workers)
+        self.metrics.workers_busy.set_function(lambda: self.stats.running)
         self.config = config
         self.handlers = handlers
         self.identity = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
@@ -90,6 +94,7 @@ class WorkerPool:
                     break
                 claimed += 1
                 self.stats.claimed += 1
+                self.metrics.claims.inc()
                 self._spawn(handler, Work(container, doc, owner, self.config.lease_seconds))
         return claimed
 
@@ -106,12 +111,14 @@ class WorkerPool:
             except asyncio.CancelledError:
                 if work.lost:
                     self.stats.lost_leases += 1
+                    self.metrics.lease_losses.inc()
                     log.warning("work cancelled: lease lost")
                 else:
                     await self._release(work)
                     raise
             except LostLease:
                 self.stats.lost_leases += 1
+                self.metrics.lease_losses.inc()
                 log.warning("work abandoned: lease lost")
             except Exception:
                 self.stats.failed += 1
