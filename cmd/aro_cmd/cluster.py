@@ -1,0 +1,247 @@
+"""`aro cluster`: manage clusters through the RP's public ARM API, in the spirit of `az aro`.
+
+Thin typer wiring over aro.cli: ``@command`` adds the connection options (--endpoint, --ca-file,
+--subscription) to every command and runs its body through ``aro.cli.run`` (one client, one error path).
+"""
+
+from __future__ import annotations
+
+import inspect
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from aro.cli import Format, Invocation, run
+from aro.cli.clusters import (
+    CLUSTER_TABLE,
+    CREDENTIALS_TABLE,
+    VERSIONS_TABLE,
+    CreateOptions,
+    confirm,
+    parse_tags,
+    read_pull_secret,
+    write_private_file,
+)
+
+cluster = typer.Typer(
+    no_args_is_help=True,
+    help="Manage clusters through the RP's ARM API (like az aro). Connection: --endpoint/--ca-file/--subscription, "
+    "else AROCLI_ENDPOINT/AROCLI_CA_FILE/AROCLI_SUBSCRIPTION, else ~/.config/aro/client.yaml ($AROCLI_CONFIG), "
+    "else https://localhost:8443 with ./.aro/certs/ca.crt.",
+)
+
+CONNECTION = "Connection"
+_CONNECTION_OPTIONS = [
+    inspect.Parameter(
+        name,
+        inspect.Parameter.KEYWORD_ONLY,
+        default=None,
+        annotation=Annotated[
+            str | None, typer.Option(flag, help=help_, rich_help_panel=CONNECTION, show_default=False)
+        ],
+    )
+    for name, flag, help_ in (
+        ("endpoint", "--endpoint", "RP URL [env AROCLI_ENDPOINT; default https://localhost:8443]"),
+        ("ca_file", "--ca-file", "CA bundle that signs the RP's certificate [env AROCLI_CA_FILE]"),
+        ("subscription", "--subscription", "subscription id [env AROCLI_SUBSCRIPTION]"),
+    )
+]
+
+
+def command(name: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Register ``fn(inv, **options)`` as `aro cluster NAME`, with the connection options appended."""
+
+    def register(fn: Callable[..., None]) -> Callable[..., None]:
+        sig = inspect.signature(fn, eval_str=True)
+        params = [*list(sig.parameters.values())[1:], *_CONNECTION_OPTIONS]
+
+        def wrapper(**kwargs: Any) -> None:
+            flags = {p.name: kwargs.pop(p.name) for p in _CONNECTION_OPTIONS}
+            code = run(lambda inv: fn(inv, **kwargs), flags)
+            if code:
+                raise typer.Exit(code)
+
+        wrapper.__signature__ = sig.replace(parameters=params, return_annotation=None)  # type: ignore[attr-defined]
+        wrapper.__annotations__ = {p.name: p.annotation for p in params}
+        wrapper.__doc__ = fn.__doc__
+        wrapper.__name__ = fn.__name__
+        cluster.command(name)(wrapper)
+        return fn
+
+    return register
+
+
+Name = Annotated[str, typer.Argument(help="cluster name", show_default=False)]
+ResourceGroup = Annotated[str, typer.Option("--resource-group", "-g", help="resource group", show_default=False)]
+Output = Annotated[Format, typer.Option("--output", "-o", help="output format")]
+NoWait = Annotated[bool, typer.Option("--no-wait", help="return once the RP accepted the request")]
+Location = Annotated[str | None, typer.Option("--location", "-l", help="location [env AROCLI_LOCATION; eastus]")]
+
+
+@command("create")
+def create(
+    inv: Invocation,
+    name: Name,
+    resource_group: ResourceGroup,
+    location: Location = None,
+    pull_secret: Annotated[
+        str | None, typer.Option("--pull-secret", help="pull secret, or @FILE to read it from FILE")
+    ] = None,
+    client_id: Annotated[
+        str | None, typer.Option("--client-id", help="service principal client id (default: a placeholder)")
+    ] = None,
+    client_secret: Annotated[str | None, typer.Option("--client-secret", help="service principal secret")] = None,
+    domain: Annotated[str | None, typer.Option("--domain", help="cluster domain (default: random)")] = None,
+    cluster_resource_group: Annotated[
+        str | None, typer.Option("--cluster-resource-group", help="managed resource group (default: aro-RANDOM)")
+    ] = None,
+    version: Annotated[str, typer.Option("--version", help="OpenShift version (default: the RP's)")] = "",
+    worker_count: Annotated[int, typer.Option("--worker-count", min=1, help="number of worker VMs")] = 3,
+    master_vm_size: Annotated[str, typer.Option("--master-vm-size")] = "Standard_D8s_v5",
+    worker_vm_size: Annotated[str, typer.Option("--worker-vm-size")] = "Standard_D4s_v5",
+    worker_vm_disk_size_gb: Annotated[int, typer.Option("--worker-vm-disk-size-gb", min=128)] = 128,
+    pod_cidr: Annotated[str, typer.Option("--pod-cidr")] = "10.128.0.0/14",
+    service_cidr: Annotated[str, typer.Option("--service-cidr")] = "172.30.0.0/16",
+    vnet: Annotated[str | None, typer.Option("--vnet", help="virtual network (default: NAME-vnet)")] = None,
+    vnet_resource_group: Annotated[
+        str | None, typer.Option("--vnet-resource-group", help="the vnet's resource group (default: -g)")
+    ] = None,
+    master_subnet: Annotated[str, typer.Option("--master-subnet", help="subnet name or resource id")] = "master",
+    worker_subnet: Annotated[str, typer.Option("--worker-subnet", help="subnet name or resource id")] = "worker",
+    apiserver_visibility: Annotated[str, typer.Option("--apiserver-visibility", help="Public|Private")] = "Public",
+    ingress_visibility: Annotated[str, typer.Option("--ingress-visibility", help="Public|Private")] = "Public",
+    fips: Annotated[bool, typer.Option("--fips", help="FIPS validated modules")] = False,
+    tags: Annotated[list[str] | None, typer.Option("--tags", help="KEY=VALUE (repeatable)")] = None,
+    no_wait: NoWait = False,
+    output: Output = Format.JSON,
+) -> None:
+    """Create a cluster and wait until it is Succeeded (progress on stderr; exit 1 if the install fails)."""
+    opts = CreateOptions(
+        location=location,
+        pull_secret=read_pull_secret(pull_secret),
+        client_id=client_id,
+        client_secret=client_secret,
+        domain=domain,
+        cluster_resource_group=cluster_resource_group,
+        version=version,
+        worker_count=worker_count,
+        master_vm_size=master_vm_size,
+        worker_vm_size=worker_vm_size,
+        worker_disk_size_gb=worker_vm_disk_size_gb,
+        pod_cidr=pod_cidr,
+        service_cidr=service_cidr,
+        vnet=vnet,
+        vnet_resource_group=vnet_resource_group,
+        master_subnet=master_subnet,
+        worker_subnet=worker_subnet,
+        apiserver_visibility=apiserver_visibility,
+        ingress_visibility=ingress_visibility,
+        fips=fips,
+        tags=parse_tags(tags or []),
+    )
+    result = inv.clusters.create(resource_group, name, opts, wait=not no_wait)
+    inv.printer.result(result, output, CLUSTER_TABLE)
+
+
+@command("show")
+def show(inv: Invocation, name: Name, resource_group: ResourceGroup, output: Output = Format.JSON) -> None:
+    """Show a cluster."""
+    inv.printer.result(inv.clusters.show(resource_group, name), output, CLUSTER_TABLE)
+
+
+@command("list")
+def list_(
+    inv: Invocation,
+    resource_group: Annotated[
+        str | None, typer.Option("--resource-group", "-g", help="resource group (default: the whole subscription)")
+    ] = None,
+    output: Output = Format.TABLE,
+) -> None:
+    """List the clusters of a resource group or of the subscription (every page)."""
+    inv.printer.result(inv.clusters.list_clusters(resource_group), output, CLUSTER_TABLE)
+
+
+@command("update")
+def update(
+    inv: Invocation,
+    name: Name,
+    resource_group: ResourceGroup,
+    tags: Annotated[
+        list[str] | None, typer.Option("--tags", help='KEY=VALUE (repeatable; replaces all tags; "" clears)')
+    ] = None,
+    outbound_ip_count: Annotated[
+        int | None, typer.Option("--outbound-ip-count", min=1, max=20, help="managed outbound IPs (1-20)")
+    ] = None,
+    worker_count: Annotated[
+        int | None, typer.Option("--worker-count", min=1, help="scale workers (api-version 2019-12-31-preview)")
+    ] = None,
+    worker_profile: Annotated[
+        str | None, typer.Option("--worker-profile", help="the worker profile --worker-count scales")
+    ] = None,
+    no_wait: NoWait = False,
+    output: Output = Format.JSON,
+) -> None:
+    """Update a cluster (tags, outbound IPs, worker count) and wait until it is Succeeded."""
+    result = inv.clusters.update(
+        resource_group,
+        name,
+        tags=parse_tags(tags) if tags is not None else None,
+        outbound_ip_count=outbound_ip_count,
+        worker_count=worker_count,
+        worker_profile=worker_profile,
+        wait=not no_wait,
+    )
+    inv.printer.result(result, output, CLUSTER_TABLE)
+
+
+@command("delete")
+def delete(
+    inv: Invocation,
+    name: Name,
+    resource_group: ResourceGroup,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="do not ask for confirmation")] = False,
+    no_wait: NoWait = False,
+) -> None:
+    """Delete a cluster (asks first unless --yes; without a terminal, --yes is required)."""
+    confirm(
+        f"Delete cluster {name!r} in resource group {resource_group!r}?",
+        assume_yes=yes,
+        interactive=sys.stdin.isatty(),
+    )
+    inv.clusters.delete(resource_group, name, wait=not no_wait)
+
+
+@command("list-credentials")
+def list_credentials(inv: Invocation, name: Name, resource_group: ResourceGroup, output: Output = Format.JSON) -> None:
+    """Show the kubeadmin username and password."""
+    inv.printer.result(inv.clusters.list_credentials(resource_group, name), output, CREDENTIALS_TABLE)
+
+
+@command("get-admin-kubeconfig")
+def get_admin_kubeconfig(
+    inv: Invocation,
+    name: Name,
+    resource_group: ResourceGroup,
+    file: Annotated[Path, typer.Option("--file", "-f", help="where to write it ('-' = stdout)")] = Path("kubeconfig"),
+    force: Annotated[bool, typer.Option("--force", help="overwrite an existing file")] = False,
+) -> None:
+    """Write the admin kubeconfig (mode 0600; an existing file is kept unless --force)."""
+    text = inv.clusters.admin_kubeconfig(resource_group, name)
+    if str(file) == "-":
+        sys.stdout.write(text)
+        return
+    write_private_file(file, text, force)
+    inv.printer.note(f"wrote {file}; export KUBECONFIG={file.resolve()}", style="green")
+
+
+@command("versions")
+def versions(inv: Invocation, location: Location = None, output: Output = Format.TABLE) -> None:
+    """List the OpenShift versions the RP installs."""
+    inv.printer.result(inv.clusters.versions(location), output, VERSIONS_TABLE)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(cluster, name="cluster")
