@@ -18,7 +18,7 @@ from aro.database import Store, StoreError
 from aro.database.clusters import ClusterCodec
 from aro.env.config import Config
 from aro.frontend import clusters, operations, subscriptions
-from aro.frontend.arm import error_response
+from aro.frontend.arm import error_response, unrouted
 from aro.frontend.middleware import ARMMiddleware
 from aro.frontend.openapi import install_openapi
 from aro.util.crypto import Sealer
@@ -88,9 +88,9 @@ def create_app(
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, exc: StarletteHTTPException) -> Response:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if exc.status_code == 404:
-            return error_response(CloudError(404, errors.NOT_FOUND, "The requested path could not be found."))
+            return error_response(unrouted(request.scope.get("aro.path", request.url.path)))
         if exc.status_code == 405:
             err = CloudError(405, errors.METHOD_NOT_ALLOWED, "The HTTP method is not allowed for this resource.")
             return error_response(err)

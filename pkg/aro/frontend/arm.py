@@ -2,6 +2,22 @@
 
 Handlers receive an ``ArmRequest`` (a FastAPI dependency) and return ``reply(...)``; every error is a
 ``CloudError`` rendered by one exception handler (see app.py).
+
+Where the ARM RPC leaves a choice, or we differ from ARO, deliberately:
+
+- A PUT/PATCH/DELETE on a cluster in a non-terminal provisioningState is 400 ``RequestNotAllowed`` (the
+  RPC allows 409 or 400; ARO answers 400), as are a PUT/PATCH after a failed create or delete ("Delete the
+  cluster") and the credential actions while Creating or Deleting or after such a failure.
+- A resource group name that fails ARM's rule is 404 ``ResourceGroupNotFound`` (ARO: 400): to the caller
+  such a group does not exist, which is what ARM itself answers.
+- A resource name that fails the rule is 400 ``InvalidResourceName`` on PUT/PATCH (ARO: 400
+  ResourceNotFound, which hides why a create was refused) and 404 ``ResourceNotFound`` otherwise.
+- An unknown or missing api-version is 400 ``InvalidResourceType`` (as ARO; ARM's front door would answer
+  MissingApiVersionParameter / NoRegisteredProviderFound before we are called).
+- ETag / If-Match / If-None-Match follow the RPC table (ARO ignores them).
+- A body over ``frontend.maxBodyBytes`` (1 MiB) is 400 ``RequestBodyTooLarge`` (ARO: 400 InvalidResource);
+  JSON with NaN/Infinity or nested deeper than MAX_JSON_DEPTH is 400 ``InvalidRequestContent``.
+- ``$skipToken`` is sealed and bound to the subscription and the list that issued it: anything else 400.
 """
 
 from __future__ import annotations
@@ -9,6 +25,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
@@ -17,10 +34,10 @@ from fastapi import Depends, Query, Request
 from fastapi.responses import Response
 
 from aro.api import errors
-from aro.api.cluster import RESOURCE_PROVIDER
+from aro.api.cluster import RESOURCE_PROVIDER, OpenShiftVersion
 from aro.api.errors import CloudError
 from aro.api.registry import VERSIONS
-from aro.api.version import Version
+from aro.api.version import ValidationContext, Version
 from aro.env.config import Config
 
 RESOURCE_TYPE_LOWER = "openshiftclusters"
@@ -29,6 +46,7 @@ _RX_NAME = re.compile(r"^[-a-z0-9_().]{0,89}[-a-z0-9_()]$")
 _RX_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 JSON = "application/json"
+MAX_JSON_DEPTH = 64  # ARM bodies nest < 10 levels
 
 
 def json_bytes(body: Any) -> bytes:
@@ -104,10 +122,27 @@ class ArmRequest:
         headers = {"Azure-AsyncOperation": self.operation_url("operationsstatus", operation_id)}
         if location:
             headers["Location"] = self.operation_url("operationresults", operation_id)
+        return headers | self.retry_after()
+
+    def retry_after(self) -> dict[str, str]:
+        """``Retry-After`` (integer seconds) for a running async operation; none when configured 0."""
         retry = self.config.frontend.retry_after_seconds
-        if retry > 0:
-            headers["Retry-After"] = str(retry)
-        return headers
+        return {"Retry-After": str(retry)} if retry > 0 else {}
+
+    # --- validation --------------------------------------------------------------------------------
+
+    def validation_context(self, resource_id: str, resource_group: str, name: str) -> ValidationContext:
+        """What api-version validation needs to know about a cluster named by this request."""
+        catalog: Sequence[OpenShiftVersion] = self.request.app.state.catalog
+        return ValidationContext(
+            resource_id=resource_id,
+            subscription_id=self.subscription_id,
+            resource_group=resource_group,
+            name=name,
+            location=self.config.location,
+            versions=tuple(v.version for v in catalog if v.enabled),
+            default_version=next((v.version for v in catalog if v.default), ""),
+        )
 
     # --- body --------------------------------------------------------------------------------------
 
@@ -139,13 +174,42 @@ class ArmRequest:
         if not _is_json(content_type):
             raise unsupported_media_type(content_type or "(none)")
         try:
-            return json.loads(raw)
+            body = json.loads(raw, parse_constant=_reject_constant)
+        except RecursionError:
+            raise _invalid_content(f"it is nested deeper than {MAX_JSON_DEPTH} levels") from None
         except (ValueError, UnicodeDecodeError) as e:
-            raise CloudError(
-                400,
-                errors.INVALID_REQUEST_CONTENT,
-                f"The request content was invalid and could not be deserialized: {e}.",
-            ) from None
+            raise _invalid_content(str(e)) from None
+        if raw.count(b"{") + raw.count(b"[") > MAX_JSON_DEPTH and _too_deep(body):  # cheap test first
+            raise _invalid_content(f"it is nested deeper than {MAX_JSON_DEPTH} levels")
+        return body
+
+
+def _invalid_content(reason: str) -> CloudError:
+    return CloudError(
+        400,
+        errors.INVALID_REQUEST_CONTENT,
+        f"The request content was invalid and could not be deserialized: {reason}.",
+    )
+
+
+def _reject_constant(name: str) -> Any:
+    """NaN, Infinity and -Infinity are not JSON (RFC 8259), though Python's parser accepts them."""
+    raise ValueError(f"'{name}' is not a valid JSON value")
+
+
+def _too_deep(body: Any) -> bool:
+    """True if ``body`` nests objects/arrays deeper than MAX_JSON_DEPTH (the recursive code downstream --
+    merge patch, validation -- must never meet a RecursionError, which would be a 500)."""
+    stack: list[tuple[Any, int]] = [(body, 1)]
+    while stack:
+        node, depth = stack.pop()
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else None
+        if children is None:
+            continue
+        if depth > MAX_JSON_DEPTH:
+            return True
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
 
 
 def _query_pairs(query: str) -> list[tuple[str, str]]:
@@ -224,9 +288,48 @@ def check_resource_name(value: str, method: str) -> None:
     )
 
 
+def check_operation_id(value: str) -> str:
+    if not _RX_UUID.match(value.lower()):
+        raise CloudError(400, errors.INVALID_OPERATION_ID, f"The provided operation id '{value[:64]}' is invalid.")
+    return value.lower()
+
+
 def check_location(value: str, config: Config) -> None:
     if value.lower() != config.location.lower():
         raise CloudError(400, errors.INVALID_LOCATION, f"The provided location '{value}' is malformed or invalid.")
+
+
+# Resource types (lower-case) of our namespace with routes: a path naming any other type gets 400.
+KNOWN_TYPES = frozenset({RESOURCE_TYPE_LOWER, "locations", "deployments", "operations"})
+
+
+def unrouted(path: str) -> CloudError:
+    """The error for a path no route serves. As ARO's path validation: a path naming an ARM resource of
+    another namespace -> 400 InvalidResourceNamespace, of an unknown type of ours -> 400
+    InvalidResourceType (a malformed subscription id -> 400 InvalidSubscriptionID); else 404 NotFound."""
+    segments = [s for s in path.split("/") if s]
+    low = [s.lower() for s in segments]
+    if len(low) >= 2 and low[0] == "subscriptions":
+        try:
+            check_subscription_id(segments[1])
+        except CloudError as e:
+            return e
+        at = 4 if len(low) > 4 and low[2] == "resourcegroups" else 2
+        if len(low) > at + 1 and low[at] == "providers":
+            if low[at + 1] != RESOURCE_PROVIDER.lower():
+                return CloudError(
+                    400,
+                    errors.INVALID_RESOURCE_NAMESPACE,
+                    f"The resource namespace '{segments[at + 1][:100]}' is invalid.",
+                )
+            if len(low) > at + 2 and low[at + 2] not in KNOWN_TYPES:
+                return CloudError(
+                    400,
+                    errors.INVALID_RESOURCE_TYPE,
+                    f"The resource type '{segments[at + 2][:100]}' could not be found in the namespace "
+                    f"'{RESOURCE_PROVIDER}'.",
+                )
+    return CloudError(404, errors.NOT_FOUND, "The requested path could not be found.")
 
 
 def _arm_request(request: Request, api_version: Annotated[str | None, Query(alias="api-version")] = None) -> ArmRequest:

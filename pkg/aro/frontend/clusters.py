@@ -62,7 +62,7 @@ def _etag_matches(header: str, doc: Doc) -> bool:
     return "*" in tags or http_etag(doc) in tags or doc["etag"] in tags or f"W/{http_etag(doc)}" in tags
 
 
-def check_preconditions(request: Request, doc: Doc | None, *, creating_allowed: bool = True) -> None:
+def check_preconditions(request: Request, doc: Doc | None) -> None:
     """If-Match / If-None-Match per the ARM RPC table (412 PreconditionFailed)."""
     if_match = request.headers.get("if-match")
     if_none_match = request.headers.get("if-none-match")
@@ -101,16 +101,7 @@ class ClusterPath:
         )
 
     def context(self, arm: ArmRequest) -> ValidationContext:
-        catalog = arm.request.app.state.catalog
-        return ValidationContext(
-            resource_id=self.resource_id,
-            subscription_id=arm.subscription_id,
-            resource_group=self.resource_group,
-            name=self.name,
-            location=arm.config.location,
-            versions=tuple(v.version for v in catalog if v.enabled),
-            default_version=next((v.version for v in catalog if v.default), ""),
-        )
+        return arm.validation_context(self.resource_id, self.resource_group, self.name)
 
 
 def _system_data(request: Request, current: SystemData | None, creating: bool) -> SystemData | None:
@@ -120,7 +111,7 @@ def _system_data(request: Request, current: SystemData | None, creating: bool) -
         return current
     try:
         header = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):
         return current
     if not isinstance(header, dict):
         return current
@@ -201,10 +192,10 @@ async def _put_or_patch(arm: ArmRequest, patch: bool) -> Response:
 
     async def attempt() -> tuple[int, Doc]:
         doc = await w.clusters.get_by_key(path.key, path.partition)
+        if doc is None and patch:
+            raise path.not_found()  # PATCH of a missing resource: 404 whatever the preconditions
         check_preconditions(arm.request, doc)
         if doc is None:
-            if patch:
-                raise path.not_found()
             new = version.cluster.put(body, None, ctx)
             new.id, new.name, new.type = path.resource_id, path.name, RESOURCE_TYPE
             new.properties.provisioning_state = ProvisioningState.CREATING
@@ -307,7 +298,7 @@ async def delete_cluster(arm: Arm, subscriptionId: str, resourceGroupName: str, 
 
 async def _list(arm: ArmRequest, prefix: str) -> Response:
     version = arm.version()
-    pager = Pager(arm)
+    pager = Pager(arm, prefix)
     codec = _codec(arm)
     container = _store(arm).container(OPENSHIFT_CLUSTERS.name)
     page = await container.list_page(

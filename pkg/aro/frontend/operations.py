@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from fastapi import APIRouter
@@ -10,16 +9,23 @@ from fastapi import APIRouter
 from aro.api import errors
 from aro.api.cluster import RESOURCE_PROVIDER, TERMINAL_STATES, ProvisioningState
 from aro.api.errors import CloudError
-from aro.api.version import ValidationContext
+from aro.api.registry import VERSIONS
 from aro.database import Doc, Store
 from aro.database.clusters import ClusterCodec
 from aro.database.containers import ASYNC_OPERATIONS, OPENSHIFT_CLUSTERS
-from aro.frontend.arm import Arm, ArmRequest, check_location, check_resource_group, reply
+from aro.frontend.arm import (
+    Arm,
+    ArmRequest,
+    check_location,
+    check_operation_id,
+    check_resource_group,
+    invalid_api_version,
+    reply,
+)
 
 router = APIRouter()
 
 LOC = "/subscriptions/{subscriptionId}/providers/microsoft.redhatopenshift/locations/{location}"
-_RX_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 _TERMINAL = {s.value for s in TERMINAL_STATES}
 
 
@@ -35,12 +41,9 @@ async def _operation(arm: ArmRequest, operation_id: str) -> tuple[dict[str, Any]
     only once the cluster document shows it."""
     arm.version()
     check_location(arm.segments[5], arm.config)
-    if not _RX_UUID.match(operation_id.lower()):
-        raise CloudError(
-            400, errors.INVALID_OPERATION_ID, f"The provided operation id '{operation_id[:64]}' is invalid."
-        )
+    operation_id = check_operation_id(operation_id)
     store: Store = arm.request.app.state.store
-    op = await store.container(ASYNC_OPERATIONS.name).get(arm.subscription_id, operation_id.lower())
+    op = await store.container(ASYNC_OPERATIONS.name).get(arm.subscription_id, operation_id)
     if op is None:
         raise _not_found()
     cluster = await store.container(OPENSHIFT_CLUSTERS.name).get_by_key(op["openShiftClusterKey"], arm.subscription_id)
@@ -64,10 +67,7 @@ async def operation_result(arm: Arm, subscriptionId: str, location: str, operati
     view, cluster = await _operation(arm, operationId)
     status = view["status"]
     if status not in _TERMINAL:
-        headers = {"Location": arm.self_url()}
-        if arm.config.frontend.retry_after_seconds > 0:
-            headers["Retry-After"] = str(arm.config.frontend.retry_after_seconds)
-        return reply(202, None, headers)
+        return reply(202, None, {"Location": arm.self_url()} | arm.retry_after())
     if status == ProvisioningState.FAILED.value and view.get("error"):
         err = CloudError.from_body(
             500 if view["error"].get("code") == errors.INTERNAL_SERVER_ERROR else 400, view["error"]
@@ -192,35 +192,38 @@ async def get_version(arm: Arm, subscriptionId: str, location: str, openShiftVer
     summary="ARM deployment preflight: validate the clusters of a template without creating them",
 )
 async def preflight(arm: Arm, subscriptionId: str, resourceGroupName: str, deploymentName: str) -> Any:
-    version = arm.version()
-    check_resource_group(arm.segments[3])
+    """As ARO: each ``Microsoft.RedHatOpenShift/openShiftClusters`` resource of the template is validated
+    with its own ``apiVersion`` -- as a create, or as an update of the cluster it names if that exists.
+    Always 200 ``{"status": "Succeeded"}`` or ``{"status": "Failed", "error": {...}}`` (the first error)."""
+    arm.version()
+    resource_group = arm.segments[3]
+    check_resource_group(resource_group)
     body = await arm.json_body()
     resources = body.get("resources") if isinstance(body, dict) else None
     if not isinstance(resources, list):
         raise CloudError(400, errors.INVALID_REQUEST_CONTENT, "The preflight body must contain a 'resources' list.")
-    catalog = arm.request.app.state.catalog
+    store: Store = arm.request.app.state.store
+    codec: ClusterCodec = arm.request.app.state.codec
     for resource in resources:
         if (
             not isinstance(resource, dict)
             or str(resource.get("type", "")).lower() != "microsoft.redhatopenshift/openshiftclusters"
         ):
             continue
+        api_version = str(resource.get("apiVersion") or arm.api_version)
         name = str(resource.get("name", ""))
         rid = (
-            f"/subscriptions/{arm.subscription_id}/resourceGroups/{arm.segments[3]}/providers/{RESOURCE_PROVIDER}"
+            f"/subscriptions/{arm.subscription_id}/resourceGroups/{resource_group}/providers/{RESOURCE_PROVIDER}"
             f"/openShiftClusters/{name}"
         )
-        ctx = ValidationContext(
-            resource_id=rid,
-            subscription_id=arm.subscription_id,
-            resource_group=arm.segments[3],
-            name=name,
-            location=arm.config.location,
-            versions=tuple(v.version for v in catalog if v.enabled),
-            default_version=next((v.version for v in catalog if v.default), ""),
-        )
         try:
-            version.cluster.put({k: v for k, v in resource.items() if k not in ("apiVersion", "dependsOn")}, None, ctx)
+            version = VERSIONS.get(api_version)
+            if version is None:
+                raise invalid_api_version(api_version)
+            doc = await store.container(OPENSHIFT_CLUSTERS.name).get_by_key(rid.lower(), arm.subscription_id)
+            current = codec.decode(doc) if doc is not None else None
+            request = {k: v for k, v in resource.items() if k not in ("apiVersion", "dependsOn")}
+            version.cluster.put(request, current, arm.validation_context(rid, resource_group, name))
         except CloudError as e:
             return reply(200, {"status": "Failed", "error": e.body()})
     return reply(200, {"status": "Succeeded"})

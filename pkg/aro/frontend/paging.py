@@ -1,5 +1,6 @@
 """List paging: page size from $top (<= 1000) or the configured default; the store's continuation token
-travels to the client sealed (AES-GCM) and bound to the subscription, as ``$skipToken`` in ``nextLink``."""
+travels to the client sealed (AES-GCM) and bound to the list it came from (subscription and scope), as
+``$skipToken`` in ``nextLink``. A token altered, or replayed on another subscription or list, is 400."""
 
 from __future__ import annotations
 
@@ -12,8 +13,11 @@ MAX_TOP = 1000
 
 
 class Pager:
-    def __init__(self, arm: ArmRequest):
+    """``scope`` is the list's key prefix: a token is valid only on the list that issued it."""
+
+    def __init__(self, arm: ArmRequest, scope: str):
         self.arm = arm
+        self.scope = scope
         self.sealer: Sealer = arm.request.app.state.sealer
         query = arm.request.query_params
         top = _get(query, "$top")
@@ -42,7 +46,7 @@ class Pager:
                 ) from None
 
     def _context(self) -> str:
-        return "skiptoken|" + self.arm.subscription_id
+        return "skiptoken|" + self.arm.subscription_id + "|" + self.scope
 
     def next_link(self, continuation: str) -> str:
         return self.arm.self_url(**{"$skipToken": self.sealer.seal_str(continuation, self._context())})
