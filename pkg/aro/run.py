@@ -15,7 +15,7 @@ from aro.api.registry import DEFAULT_OPENSHIFT_VERSIONS
 from aro.backend.clusters import ClusterBackend
 from aro.backend.pool import Handler, WorkerPool
 from aro.backend.subscriptions import SubscriptionBackend
-from aro.cloud.arm import ArmCloud
+from aro.cloud.azure import AzureCloud, azure_cloud, graph_store_for
 from aro.cloud.base import Cloud
 from aro.cloud.credentials import StaticTokenCredential
 from aro.cloud.simulator import SimulatorConfig
@@ -65,6 +65,9 @@ def simulator_server(config: Config) -> SimulatorServer:
 
 
 def make_cloud(config: Config, simulator_url: str | None) -> Cloud:
+    """The one ``ArmCloud`` implementation; the modes differ in endpoint and credential only. Either mode
+    carries the install-graph blob store when ``cloud.blob`` is configured."""
+    sealer = sealer_for(config)
     if config.cloud.mode is CloudMode.SIMULATOR:
         sim = config.cloud.simulator
         url = simulator_url or sim.endpoint
@@ -74,8 +77,9 @@ def make_cloud(config: Config, simulator_url: str | None) -> Cloud:
                 "(`aro simulator` or `aro rp` hosts one)"
             )
         ca = sim.ca_file or str(config.data_path / "certs" / "ca.crt")
-        return ArmCloud(url, StaticTokenCredential(sim.token), ca, polling_interval=0.05)
-    raise ConfigError("cloud.mode: azure is not available yet in this build")
+        graph = graph_store_for(config, sealer)
+        return AzureCloud(url, StaticTokenCredential(sim.token), ca, polling_interval=0.05, graph_store=graph)
+    return azure_cloud(config, sealer)
 
 
 async def wait_for_signal() -> None:
@@ -103,6 +107,7 @@ def make_pool(config: Config, store: Store, sealer: Sealer, cloud: Cloud, metric
             Handler(OPENSHIFT_CLUSTERS.name, clusters.handle),
             Handler(SUBSCRIPTIONS.name, subscriptions.handle),
         ],
+        metrics,
     )
 
 
@@ -126,7 +131,7 @@ async def run_rp(config: Config, *, frontend: bool = True, backend: bool = True)
             pool = make_pool(config, store, sealer, cloud, metrics)
             await pool.start()
         if frontend:
-            app = create_app(config, store, sealer, DEFAULT_OPENSHIFT_VERSIONS, readiness)
+            app = create_app(config, store, sealer, DEFAULT_OPENSHIFT_VERSIONS, readiness, metrics)
             server = HTTPSServer(app, config.frontend.host, config.frontend.port, frontend_tls(config))
             await server.start()
         if pool is not None:

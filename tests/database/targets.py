@@ -14,11 +14,23 @@ CONTAINERS = (ITEMS, EXPIRING)
 
 
 async def open_target(spec: dict[str, Any]) -> Store:
-    """Open a Store from a JSON-able description, e.g. {"kind": "sqlite", "path": "/tmp/x.db"}."""
+    """Open a Store from a JSON-able description, e.g. {"kind": "sqlite", "path": "/tmp/x.db"} or
+    {"kind": "cosmos", "endpoint": ..., "key": ..., "database": ..., "caFile": ...}."""
     if spec["kind"] == "sqlite":
         from aro.database.sqlite import SQLiteStore
 
         return await SQLiteStore(spec["path"], CONTAINERS).open()
+    if spec["kind"] == "cosmos":
+        from aro.database.cosmos import CosmosStore
+
+        return await CosmosStore(
+            spec["endpoint"],
+            CONTAINERS,
+            database=spec["database"],
+            key=spec["key"],
+            ca_file=spec.get("caFile"),
+            create=True,
+        ).open()
     raise ValueError(f"unknown store kind {spec['kind']!r}")
 
 

@@ -303,13 +303,6 @@ def test_unknown_subscription_is_auto_registered_in_development_mode(arm: Arm) -
     assert [r[0] for r in arm.rows(sub)].count("subscriptions") == 1
 
 
-def test_unknown_subscription_is_refused_in_production_mode() -> None:
-    pytest.skip(
-        "production mode (unknown subscription -> 400 InvalidSubscriptionState) needs ARM client certificates, "
-        "which this suite does not generate"
-    )
-
-
 def test_namespace_and_type_segments_are_case_insensitive_too(arm: Arm) -> None:
     sub = new_sub()
     arm.create(sub, "rg", "ns")

@@ -157,6 +157,7 @@ class InstallProgress(_Model):
     operation_id: str | None = None
     current_step: str | None = None
     completed_steps: list[str] = Field(default_factory=list)
+    total_steps: int = 0
     history: list[StepRun] = Field(default_factory=list)
     started_at: str | None = None
 

@@ -79,7 +79,7 @@ class ClusterBackend:
         phase, op_id = state.value, work.doc.get("asyncOperationId")
         progress_of = oc.properties.install
         if progress_of is None or (progress_of.phase, progress_of.operation_id) != (phase, op_id):
-            oc = await self._save(work, lambda c: _reset_progress(c, phase, op_id))
+            oc = await self._save(work, lambda c: _reset_progress(c, phase, op_id, len(steps)))
         ctx = ClusterContext(
             oc=oc,
             cloud=self.cloud,
@@ -174,8 +174,10 @@ class ClusterBackend:
             log.warning("async operation document missing (expired?)", extra={"operationId": op_id})
 
 
-def _reset_progress(oc: OpenShiftCluster, phase: str, operation_id: str | None) -> None:
-    oc.properties.install = InstallProgress(phase=phase, operation_id=operation_id, started_at=utc_now())
+def _reset_progress(oc: OpenShiftCluster, phase: str, operation_id: str | None, total: int) -> None:
+    oc.properties.install = InstallProgress(
+        phase=phase, operation_id=operation_id, total_steps=total, started_at=utc_now()
+    )
 
 
 class _Progress:

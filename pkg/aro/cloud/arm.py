@@ -13,6 +13,11 @@ The same class talks to Azure or to the simulator; only the endpoint, the creden
   ``polling_interval``).
 - Retries: azure-core's retry policy retries 408/429/500/502/503/504 and connection errors, honouring
   ``Retry-After``, at most ``retry_total`` times. The cluster API calls retry the same way (bounded).
+- Authorization retries (like ARO's ``AuthorizationRetryingAction``): with ``authorization_retry_seconds``
+  > 0, an ARM 401, a 403 ``AuthorizationFailed``/``LinkedAuthorizationFailed`` (role assignments still
+  propagating) or a credential that cannot get a token yet (a new service principal not yet replicated) is
+  retried every ``authorization_retry_interval`` seconds -- with a fresh token after a 401 -- until that
+  much time has passed; then it surfaces as ``CloudError`` saying how long it was retried.
 - Errors: every ARM failure surfaces as ``CloudError`` with the ARM code and message; a deployment that ends
   ``Failed`` is ``CloudError(400, "DeploymentFailed", "... <inner code>: <inner message>")`` with the inner
   errors in ``details``; an unreachable endpoint is ``CloudError(503, "ServiceUnavailable", ...)``.
@@ -24,7 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -40,6 +45,7 @@ from azure.core.pipeline.transport import AioHttpTransport
 from azure.mgmt.resource.resources.aio import ResourceManagementClient
 
 from aro.api.errors import CLUSTER_RESOURCE_GROUP_ALREADY_EXISTS, DEPLOYMENT_FAILED, CloudError
+from aro.cloud.authretry import AuthorizationRetryExhausted, AuthorizationRetryPolicy, CredentialRetryExhausted
 from aro.cloud.base import Cloud, ClusterEndpoint, ResourceGroup
 from aro.cloud.context import (
     request_context,
@@ -143,6 +149,17 @@ def _error_from_odata(status: int, err: Any) -> CloudError:
 
 def cloud_error(e: AzureError) -> CloudError:
     """Map an azure-core exception to ``CloudError`` (ARM code and message preserved)."""
+    if isinstance(e, CredentialRetryExhausted):
+        return CloudError(
+            500,
+            "InternalServerError",
+            f"The resource provider could not obtain an Azure token (retried for {e.seconds:.0f}s): {e.message}",
+        )
+    if isinstance(e, AuthorizationRetryExhausted):
+        status = e.status_code or 403
+        code = str(e.error.code) if e.error is not None and e.error.code else "AuthorizationFailed"
+        text = str(e.error.message) if e.error is not None and e.error.message else (e.reason or f"HTTP {status}")
+        return CloudError(status, code, f"{text} (still failing after retrying authorization for {e.seconds:.0f}s)")
     if isinstance(e, HttpResponseError) and e.response is not None:
         status = e.status_code or 500
         err = e.error
@@ -181,11 +198,16 @@ class ArmCloud:
         retry_backoff_max: float = 60.0,
         timeout: float = 60.0,
         deployments_api_version: str = DEPLOYMENTS_API_VERSION,
+        credential_scopes: Sequence[str] | None = None,
+        authorization_retry_seconds: float = 0.0,
+        authorization_retry_interval: float = 30.0,
     ) -> None:
         """``credential``: an azure-core ``TokenCredential`` or ``AsyncTokenCredential`` (use
         ``azure.identity.aio`` ones against Azure; ``StaticTokenCredential`` against the simulator).
         ``cluster_endpoints``: a strategy, a URL template (see ``TemplateClusterEndpoints``), or None for
-        the simulator's ``{base_url}/clusters/{sub}/{rg}``."""
+        the simulator's ``{base_url}/clusters/{sub}/{rg}``. ``credential_scopes``: the ARM token audience
+        (default ``{base_url}/.default``; US Government differs, see ``aro.cloud.azure``).
+        ``authorization_retry_seconds`` (0 = off) / ``authorization_retry_interval``: see the module doc."""
         self.base_url = base_url.rstrip("/")
         self._credential = credential
         self._ca_pem = Path(ca_file).read_text() if ca_file else ""
@@ -205,6 +227,8 @@ class ArmCloud:
         )
         self._timeout = timeout
         self._deployments_api_version = deployments_api_version
+        self._scopes = list(credential_scopes) if credential_scopes else [f"{self.base_url}/.default"]
+        self._authorization_retry = (authorization_retry_seconds, authorization_retry_interval)
         self._session: aiohttp.ClientSession | None = None
         self._clients: dict[str, ResourceManagementClient] = {}
         self._http = httpx.AsyncClient(verify=self._ssl, timeout=timeout)
@@ -217,6 +241,14 @@ class ArmCloud:
         if self._extra_headers is not None:
             headers.update(self._extra_headers())
         return headers
+
+    def _per_call_policies(self) -> list[Any]:
+        """Fresh per client: an ``AsyncHTTPPolicy`` is linked into one pipeline (``next``)."""
+        policies: list[Any] = [_HeadersPolicy(self._headers)]
+        seconds, interval = self._authorization_retry
+        if seconds > 0:
+            policies.insert(0, AuthorizationRetryPolicy(seconds, interval))
+        return policies
 
     def _client(self, subscription_id: str) -> ResourceManagementClient:
         key = subscription_id.lower()
@@ -240,7 +272,8 @@ class ArmCloud:
                 subscription_id=subscription_id,
                 base_url=self.base_url,
                 transport=transport,
-                per_call_policies=[_HeadersPolicy(self._headers)],
+                per_call_policies=self._per_call_policies(),
+                credential_scopes=self._scopes,
                 polling_interval=self._polling_interval,
                 retry_policy=self._retry,
             )

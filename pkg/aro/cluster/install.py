@@ -1,14 +1,16 @@
-"""Install: validate, managed resource group, install assets, ARM deployment, wait for the API,
-remove bootstrap, record cluster data, billing."""
+"""Install: validate, managed resource group, install assets (persisted, encrypted, to blob storage when
+configured), ARM deployment, wait for the API, remove bootstrap, record cluster data, billing."""
 
 from __future__ import annotations
 
 import secrets
 import string
+from urllib.parse import quote
 
 from aro.api import errors
 from aro.api.cluster import OpenShiftCluster
 from aro.api.errors import CloudError
+from aro.cloud.blob import graph_store_of
 from aro.cluster import assets, template
 from aro.cluster.common import api_ready, update_cluster_data
 from aro.cluster.context import ClusterContext
@@ -69,6 +71,38 @@ async def generate_install_assets(ctx: ClusterContext) -> None:
     await ctx.update(mutate)
 
 
+async def persist_install_graph(ctx: ClusterContext) -> None:
+    """Write the install assets, sealed, to blob ``{infraId}/graph`` (as ARO keeps the installer's graph).
+    Skipped when blob storage is not configured; idempotent (the graph is a function of the document)."""
+    store = graph_store_of(ctx.cloud)
+    if store is None:
+        return
+    p = ctx.oc.properties
+    pki = p.cluster_pki.model_dump(by_alias=True) if p.cluster_pki is not None else {}
+    files = {"/etc/kubernetes/ca.crt": pki.get("caCert", ""), "/etc/kubernetes/admin.kubeconfig": p.admin_kubeconfig}
+    ignition = {
+        "ignition": {"version": "3.2.0"},
+        "storage": {
+            "files": [
+                {"path": path, "mode": 0o600, "contents": {"source": "data:," + quote(text, safe="")}}
+                for path, text in files.items()
+            ]
+        },
+    }
+    await store.save_graph(
+        p.infra_id,
+        {
+            "*tls.RootCA": {"cert": pki.get("caCert"), "key": pki.get("caKey")},
+            "*tls.KubeAPIServerServingCert": {"cert": pki.get("apiserverCert"), "key": pki.get("apiserverKey")},
+            "*tls.AdminKubeConfigClientCert": {"cert": pki.get("adminClientCert")},
+            "*kubeconfig.AdminClient": p.admin_kubeconfig,
+            "*password.KubeadminPassword": p.kubeadmin_password,
+            "*bootstrap.Bootstrap": ignition,
+            "clusterId": ctx.oc.id.lower(),
+        },
+    )
+
+
 async def deploy_cluster_resources(ctx: ClusterContext) -> None:
     sub, rg = ctx.managed_resource_group
     await ctx.cloud.deploy(sub, rg, "cluster", template.build(ctx.oc, ctx.oc.location, bootstrap=True), {})
@@ -110,6 +144,7 @@ STEPS: list[Step[ClusterContext]] = [
     Action(ensure_infra_id),
     Action(ensure_resource_group),
     Action(generate_install_assets),
+    Action(persist_install_graph),
     Action(deploy_cluster_resources),
     Condition(api_ready, _condition_timeout, _poll, "The cluster API server did not become ready in time."),
     Action(remove_bootstrap),

@@ -1,4 +1,4 @@
-"""Document stores: the Store contract, the embedded SQLite store and (later) Cosmos DB."""
+"""Document stores: the Store contract, the embedded SQLite store and Cosmos DB."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from aro.database.store import (
     Store,
     StoreError,
 )
-from aro.env.config import Config, DatabaseMode
+from aro.env.config import Config, ConfigError, DatabaseMode, Mode
 
 __all__ = [
     "Conflict",
@@ -37,9 +37,23 @@ __all__ = [
 
 
 async def open_store(config: Config) -> Store:
-    """Open the store the configuration names (creating the file/containers when absent)."""
+    """Open the store the configuration names: the SQLite file (created when absent) or Cosmos DB (database
+    and containers created when absent in development mode, only verified in production mode)."""
     if config.database.mode is DatabaseMode.EMBEDDED:
         from aro.database.sqlite import SQLiteStore
 
         return await SQLiteStore(config.data_path / "aro.db", ALL).open()
-    raise NotImplementedError("database.mode cosmos is not available yet")
+    from aro.database.cosmos import CosmosStore
+
+    cosmos = config.database.cosmos
+    if not cosmos.endpoint:
+        raise ConfigError("database.cosmos.endpoint: required when database.mode is cosmos")
+    return await CosmosStore(
+        cosmos.endpoint,
+        ALL,
+        database=cosmos.database,
+        key=cosmos.key or None,
+        verify=cosmos.verify,
+        ca_file=cosmos.ca_file or None,
+        create=config.mode is Mode.DEVELOPMENT,
+    ).open()

@@ -54,3 +54,13 @@ def _deep_copy(value: Any) -> Any:
     if isinstance(value, list):
         return [_deep_copy(v) for v in value]
     return value
+
+
+def redacted(doc: Doc) -> Doc:
+    """A cluster document without its secret fields (sealed or not): for admin views."""
+    out = _deep_copy(doc)
+    for path in SECRET_PATHS:
+        parent = _parent(out.get("openShiftCluster") or {}, path)
+        if parent is not None:
+            parent.pop(path[-1], None)
+    return out  # type: ignore[no-any-return]

@@ -93,18 +93,48 @@ class SimulatorConfig(_Section):
 
 
 class AzureConfig(_Section):
+    """``cloud.mode: azure``. The credential follows from which keys are set: ``clientSecret`` (with
+    ``tenantId`` and ``clientId``) -> client secret; ``clientId`` alone -> that user-assigned managed
+    identity; none -> ``DefaultAzureCredential`` (environment, workload identity, managed identity, CLI)."""
+
     arm_endpoint: str = "https://management.azure.com"
+    arm_scope: str | None = None  # token audience; default: the known cloud's, else {armEndpoint}/.default
     authority: str = "https://login.microsoftonline.com"
     tenant_id: str | None = None
     client_id: str | None = None
     client_secret: str | None = None
     subscription_id: str | None = None
+    ca_file: str | None = None  # extra CA bundle for ARM / Entra / blob endpoints (private or test clouds)
+    cluster_domain: str = "aroapp.io"  # cluster API: https://api.{domain}.{location}.{clusterDomain}:6443
+    cluster_endpoint_template: str | None = None  # overrides it: {base_url} {subscription_id} ...
+    authorization_retry_seconds: float = Field(default=600.0, ge=0)
+    authorization_retry_interval_seconds: float = Field(default=30.0, gt=0)
+
+    @model_validator(mode="after")
+    def _credential_keys(self) -> AzureConfig:
+        if self.client_secret and not (self.tenant_id and self.client_id):
+            raise ValueError("cloud.azure.clientSecret: needs cloud.azure.tenantId and cloud.azure.clientId")
+        return self
+
+
+class BlobConfig(_Section):
+    """Blob storage for the encrypted install graph; unset (the default) = not persisted."""
+
+    account_url: str | None = None  # https://{account}.blob.core.windows.net (key or azure-identity auth)
+    connection_string: str | None = None  # instead of accountUrl (+ accountKey)
+    account_key: str | None = None  # shared key for accountUrl; unset: the RP's azure-identity credential
+    container: str = Field(default="aro", min_length=3, max_length=63)
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.account_url or self.connection_string)
 
 
 class CloudConfig(_Section):
     mode: CloudMode = CloudMode.SIMULATOR
     simulator: SimulatorConfig = Field(default_factory=SimulatorConfig)
     azure: AzureConfig = Field(default_factory=AzureConfig)
+    blob: BlobConfig = Field(default_factory=BlobConfig)
 
 
 class BackendConfig(_Section):

@@ -17,11 +17,14 @@ from aro.api.errors import CloudError
 from aro.database import Store, StoreError
 from aro.database.clusters import ClusterCodec
 from aro.env.config import Config
-from aro.frontend import clusters, operations, subscriptions
+from aro.frontend import admin, clusters, operations, subscriptions
 from aro.frontend.arm import error_response, unrouted
+from aro.frontend.auth import ClientCertAuth
 from aro.frontend.middleware import ARMMiddleware
 from aro.frontend.openapi import install_openapi
 from aro.util.crypto import Sealer
+from aro.util.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from aro.util.metrics import Metrics
 
 log = logging.getLogger("aro.frontend")
 
@@ -45,6 +48,7 @@ def create_app(
     sealer: Sealer,
     catalog: Sequence[OpenShiftVersion],
     readiness: Readiness | None = None,
+    metrics: Metrics | None = None,
 ) -> FastAPI:
     app = FastAPI(
         title="aro",
@@ -69,6 +73,12 @@ def create_app(
     app.include_router(subscriptions.router)
     app.include_router(clusters.router)
     app.include_router(operations.router)
+    app.include_router(admin.router)
+    app.state.metrics = metrics = metrics or Metrics()
+
+    @app.get("/metrics", include_in_schema=False)
+    async def prometheus() -> Response:
+        return Response(metrics.render(), media_type=METRICS_CONTENT_TYPE)
 
     @app.exception_handler(CloudError)
     async def cloud_error(_: Request, exc: CloudError) -> Response:
@@ -102,5 +112,6 @@ def create_app(
         return error_response(errors.internal_server_error())
 
     install_openapi(app)
-    app.add_middleware(ARMMiddleware)
+    app.add_middleware(ClientCertAuth, config=config)  # inside ARMMiddleware: a 403 has a request id too
+    app.add_middleware(ARMMiddleware, observer=metrics.observe_request)
     return app

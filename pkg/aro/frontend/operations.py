@@ -50,10 +50,25 @@ async def _operation(arm: ArmRequest, operation_id: str) -> tuple[dict[str, Any]
     view = dict(op["asyncOperation"])
     if cluster is not None and cluster.get("asyncOperationId") == op["id"]:
         view = {k: view[k] for k in ("id", "name", "startTime") if k in view} | {"status": view["initialStatus"]}
+        view |= _progress(cluster, op["id"])
     elif view["status"] not in _TERMINAL:
         raise _not_found()  # never handed to a client: its cluster write did not happen
     view.pop("initialStatus", None)
     return view, cluster
+
+
+def _progress(cluster: Doc, operation_id: str) -> dict[str, Any]:
+    """While running: ``percentComplete`` (ARM's optional field) and ``currentStep`` (ours, non-standard:
+    the backend step being run), from the progress record the backend keeps in the cluster document."""
+    progress = cluster.get("openShiftCluster", {}).get("properties", {}).get("install") or {}
+    if progress.get("operationId") != operation_id or not progress.get("totalSteps"):
+        return {}
+    out: dict[str, Any] = {
+        "percentComplete": round(100 * len(progress.get("completedSteps") or []) / progress["totalSteps"])
+    }
+    if progress.get("currentStep"):
+        out["currentStep"] = progress["currentStep"]
+    return out
 
 
 @router.get(LOC + "/operationsstatus/{operationId}", summary="Status of an asynchronous operation")

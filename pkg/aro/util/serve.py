@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import uvicorn
+from cryptography import x509
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,36 @@ class TLSFiles:
     require_client_cert: bool = False
 
 
+class TLSInfoProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol, adding the ASGI TLS extension to every request's scope:
+    ``scope["extensions"]["tls"] = {"client_cert_name", "client_cert_issuer", "tls_version"}`` (the
+    subject and issuer as RFC 4514 strings of a client certificate verified against the client CA)."""
+
+    _tls: dict[str, Any] | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._tls = _tls_info(transport)
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        if self._tls is not None:
+            self.scope["extensions"] = {"tls": self._tls}  # type: ignore[dict-item]
+
+
+def _tls_info(transport: asyncio.BaseTransport) -> dict[str, Any] | None:
+    sslobj = transport.get_extra_info("ssl_object")
+    if sslobj is None:
+        return None
+    info: dict[str, Any] = {"client_cert_name": None, "client_cert_issuer": None, "tls_version": sslobj.version()}
+    der = sslobj.getpeercert(binary_form=True)
+    if der:
+        cert = x509.load_der_x509_certificate(der)
+        info["client_cert_name"] = cert.subject.rfc4514_string()
+        info["client_cert_issuer"] = cert.issuer.rfc4514_string()
+    return info
+
+
 class _Server(uvicorn.Server):
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
@@ -33,9 +65,11 @@ class _Server(uvicorn.Server):
 
 class HTTPSServer:
     def __init__(self, app: Any, host: str, port: int, tls: TLSFiles, *, log_level: str = "warning"):
-        kwargs: dict[str, Any] = {}
+        kwargs: dict[str, Any] = {"http": TLSInfoProtocol}
         if tls.require_client_cert:
-            kwargs |= {"ssl_ca_certs": tls.ca_file, "ssl_cert_reqs": ssl.CERT_REQUIRED}
+            # OPTIONAL, not REQUIRED: a certificate, when sent, must chain to the client CA (else the
+            # handshake fails); a request without one reaches the app, which answers 403 Forbidden.
+            kwargs |= {"ssl_ca_certs": tls.ca_file, "ssl_cert_reqs": ssl.CERT_OPTIONAL}
         self.config = uvicorn.Config(
             app,
             host=host,

@@ -8,6 +8,8 @@ Routes (matched case-insensitively, segment by segment):
   admin; bearer token required.
 - ``/clusters/{subscription}/{resourceGroup}/version|readyz|api/v1/nodes``: each managed resource
   group's cluster API; anonymous (like ``/readyz`` on a real API server).
+- ``/{tenant}/oauth2/v2.0/token``: an Entra-compatible client-credentials token endpoint (``_token``); the
+  tokens it issues are accepted as bearer tokens, as is the configured token itself.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from ._http import Receive, Request, Response, Scope, Send
 from ._log import RequestLog
 from ._store import Store, iso
 from ._template import rg_id
+from ._token import TokenIssuer
 
 
 def _error(status: int, code: str, message: str) -> Response:
@@ -43,6 +46,7 @@ class SimulatorApp:
             config.data_directory / "requests.jsonl", lambda: self.store.executor, config.request_log_memory
         )
         self.arm = ArmHandlers(self)
+        self.tokens = TokenIssuer(config.token)
         self._opened = False
         self._open_lock = asyncio.Lock()
 
@@ -168,7 +172,11 @@ class SimulatorApp:
         if scheme.lower() != "bearer" or not token:
             raise ArmError(401, "AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing.")
         if self.config.token is not None and token != self.config.token:
-            raise ArmError(401, "InvalidAuthenticationToken", "The access token is invalid.")
+            claims = self.tokens.claims(token)
+            if claims is None:
+                raise ArmError(401, "InvalidAuthenticationToken", "The access token is invalid.")
+            if float(claims.get("exp", 0)) < time.time():
+                raise ArmError(401, "ExpiredAuthenticationToken", "The access token expiry has passed.")
 
     async def _dispatch(self, req: Request) -> Response:
         root = req.lsegs[0] if req.lsegs else ""
@@ -186,6 +194,8 @@ class SimulatorApp:
             return self._admin(req)
         if root == "clusters" and len(req.lsegs) >= 4:
             return await self._cluster(req)
+        if TokenIssuer.handles(req):
+            return self.tokens.dispatch(req)
         raise ArmError(404, "NotFound", f"No route for {req.method} /{'/'.join(req.segs)}.")
 
     # -- admin ----------------------------------------------------------------------------------------------

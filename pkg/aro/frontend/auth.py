@@ -1,0 +1,71 @@
+"""Production client-certificate authentication (pure ASGI).
+
+In production mode every request except ``/healthz/ready`` must present a client certificate that
+chains to ``frontend.tls.caFile`` (checked in the TLS handshake) and whose subject common name is the
+configured identity: ``frontend.auth.armClientSubject`` for the public ARM routes,
+``frontend.auth.adminClientSubject`` for ``/admin`` routes and ``/metrics``. Anything else gets
+403 ``Forbidden`` with no detail. Development mode (loopback only) does not authenticate.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from cryptography import x509
+
+from aro.env.config import Config, Mode
+from aro.frontend.middleware import ASGIApp, Receive, Scope, Send
+
+log = logging.getLogger("aro.frontend.auth")
+
+_FORBIDDEN = json.dumps({"error": {"code": "Forbidden", "message": "Forbidden."}}).encode()
+_OPEN_PATHS = frozenset({"/healthz/ready"})
+
+
+def common_name(rfc4514: str | None) -> str | None:
+    if not rfc4514:
+        return None
+    try:
+        name = x509.Name.from_rfc4514_string(rfc4514)
+    except ValueError:
+        return None
+    cns = name.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
+    return str(cns[0].value) if cns else None
+
+
+class ClientCertAuth:
+    def __init__(self, app: ASGIApp, config: Config) -> None:
+        self.app = app
+        self.enabled = config.mode is Mode.PRODUCTION
+        self.arm = config.frontend.auth.arm_client_subject
+        self.admin = config.frontend.auth.admin_client_subject
+
+    def _required(self, path: str) -> str | None:
+        lowered = path.lower()
+        if lowered.startswith("/admin") or lowered == "/metrics":
+            return self.admin
+        return self.arm
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not self.enabled or scope["type"] != "http" or scope["path"] in _OPEN_PATHS:
+            await self.app(scope, receive, send)
+            return
+        tls = (scope.get("extensions") or {}).get("tls") or {}
+        presented = common_name(tls.get("client_cert_name"))
+        required = self._required(scope["path"])
+        if presented is None or required is None or presented != required:
+            log.warning("forbidden", extra={"presented": presented})
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 403,
+                    "headers": [
+                        (b"content-type", b"application/json"),
+                        (b"content-length", str(len(_FORBIDDEN)).encode()),
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": _FORBIDDEN})
+            return
+        await self.app(scope, receive, send)
