@@ -105,3 +105,27 @@ def apply_lenient_defaults(oc: OpenShiftCluster, ctx: ValidationContext) -> None
         props.ingress_profiles = [IngressProfile(name=DEFAULT_INGRESS_PROFILE, visibility=PUBLIC)]
     for ip in props.ingress_profiles:
         ip.visibility = ip.visibility or PUBLIC
+
+
+def keep_current_when_empty(new: OpenShiftCluster, current: OpenShiftCluster) -> None:
+    """On replace, an empty value in a field that create defaults means "as it is", so that re-sending the
+    create body (as `az aro create` or an ARM template redeploy does) is idempotent, not a change."""
+    n, c = new.properties, current.properties
+    for attr in ("version", "fips_validated_modules", "domain", "resource_group_id"):
+        if not getattr(n.cluster_profile, attr):
+            setattr(n.cluster_profile, attr, getattr(c.cluster_profile, attr))
+    for attr in ("outbound_type", "preconfigured_nsg"):
+        if not getattr(n.network_profile, attr):
+            setattr(n.network_profile, attr, getattr(c.network_profile, attr))
+    current_lb = c.network_profile.load_balancer_profile
+    if current_lb is not None and current_lb.managed_outbound_ips is not None:
+        if n.network_profile.load_balancer_profile is None:
+            n.network_profile.load_balancer_profile = current_lb.model_copy(deep=True)
+        elif n.network_profile.load_balancer_profile.managed_outbound_ips is None:
+            n.network_profile.load_balancer_profile.managed_outbound_ips = current_lb.managed_outbound_ips.model_copy()
+    if not n.master_profile.encryption_at_host:
+        n.master_profile.encryption_at_host = c.master_profile.encryption_at_host
+    was = {wp.name: wp for wp in c.worker_profiles}
+    for wp in n.worker_profiles:
+        if not wp.encryption_at_host and wp.name in was:
+            wp.encryption_at_host = was[wp.name].encryption_at_host

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from aro.api.cluster import RESOURCE_TYPE, OpenShiftCluster
+from aro.api.defaults import keep_current_when_empty
 from aro.api.external import TrackedResource, parse, prune, require_object
 from aro.api.immutable import UpdatePolicy, check_update
 from aro.api.mergepatch import merge_patch
@@ -115,6 +116,7 @@ class VersionedClusterAPI(Generic[R]):
         if current is None:
             codec.create_defaults(new, ctx)
         else:
+            keep_current_when_empty(new, current)
             check_update(prune(codec.render(current, True)), prune(codec.render(new, True)), codec.policy)
         validate_cluster(new, ctx, creating=current is None, rules=codec.rules)
         return new
