@@ -41,32 +41,31 @@ def _run(config: Any, frontend: bool, backend: bool, simulator: bool = False) ->
         sys.exit(1)
 
 
-def register(app: typer.Typer) -> None:
-    @app.command("rp")
-    def rp_cmd(
+def _server_command(app: typer.Typer, name: str, doc: str, *, frontend: bool, backend: bool) -> None:
+    def command(
         config: ConfigOpt = None,
         data_dir: DataDirOpt = None,
         port: PortOpt = None,
         location: LocationOpt = None,
     ) -> None:
-        """Run the whole RP (frontend + backend [+ cloud simulator]) in one process."""
         cfg = load_config(
             config, {"dataDirectory": data_dir and str(data_dir), "frontend.port": port, "location": location}
         )
-        _run(cfg, frontend=True, backend=True)
+        _run(cfg, frontend=frontend, backend=backend)
 
-    @app.command("frontend")
-    def frontend_cmd(
-        config: ConfigOpt = None,
-        data_dir: DataDirOpt = None,
-        port: PortOpt = None,
-        location: LocationOpt = None,
-    ) -> None:
-        """Run only the ARM frontend."""
-        cfg = load_config(
-            config, {"dataDirectory": data_dir and str(data_dir), "frontend.port": port, "location": location}
-        )
-        _run(cfg, frontend=True, backend=False)
+    command.__doc__ = doc
+    app.command(name)(command)
+
+
+def register(app: typer.Typer) -> None:
+    _server_command(
+        app,
+        "rp",
+        "Run the whole RP (frontend + backend [+ cloud simulator]) in one process.",
+        frontend=True,
+        backend=True,
+    )
+    _server_command(app, "frontend", "Run only the ARM frontend.", frontend=True, backend=False)
 
     @app.command("simulator")
     def simulator_cmd(config: ConfigOpt = None, data_dir: DataDirOpt = None, port: PortOpt = None) -> None:
