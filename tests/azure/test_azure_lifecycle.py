@@ -6,6 +6,7 @@ production: ARM and Entra are a separate `aro simulator` process, blob storage i
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 from pathlib import Path
 from typing import Any
@@ -85,11 +86,19 @@ def test_install_update_delete_with_the_azure_provider(
         infra_id = doc["openShiftCluster"]["properties"]["infraId"]
         admin = c.post(cluster_url("azlife") + "/listAdminCredentials", params={"api-version": V})
         kubeconfig = admin.json()["kubeconfig"]
+        if azurite_or_none is not None:
+            graph = load_graph(azurite_or_none, rp.data_dir, infra_id)
+            assert graph is not None, "the install graph was persisted"
+            assert graph["*kubeconfig.AdminClient"] == base64.b64decode(kubeconfig).decode()
+            assert graph["*tls.RootCA"]["cert"].startswith("-----BEGIN CERTIFICATE-----")
+            assert graph["*bootstrap.Bootstrap"]["ignition"]["version"] == "3.2.0"
 
         deleted = c.delete(cluster_url("azlife"), params={"api-version": V})
         assert deleted.status_code == 202
         assert wait_operation(c, deleted)["status"] == "Succeeded"
         wait_state(c, "azlife", {"404"})
+        if azurite_or_none is not None:
+            assert load_graph(azurite_or_none, rp.data_dir, infra_id) is None, "the graph is deleted with the cluster"
 
     assert rp.stop() == 0, "clean shutdown (credential, ARM clients and graph store closed)"
     assert "Unclosed" not in rp.log() and "Traceback" not in rp.log()
@@ -103,12 +112,3 @@ def test_install_update_delete_with_the_azure_provider(
     assert rg_puts[:3] == [403, 403, 201], "authorization failures were retried, then the install went on"
     steps = {e.get("step") for e in arm}
     assert {"ensure_resource_group", "deploy_cluster_resources", "remove_bootstrap"} <= steps
-
-    if azurite_or_none is not None:
-        graph = load_graph(azurite_or_none, rp.data_dir, infra_id)
-        assert graph is not None, "the install graph was persisted"
-        import base64
-
-        assert graph["*kubeconfig.AdminClient"] == base64.b64decode(kubeconfig).decode()
-        assert graph["*tls.RootCA"]["cert"].startswith("-----BEGIN CERTIFICATE-----")
-        assert graph["*bootstrap.Bootstrap"]["ignition"]["version"] == "3.2.0"

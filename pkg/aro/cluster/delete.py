@@ -1,10 +1,12 @@
 """Delete: the managed resource group (only if this cluster manages it) with everything in it --
-network, DNS records, storage, VMs -- then stamp the billing record's deletionTime."""
+network, DNS records, storage, VMs -- then the install graph blob, then stamp the billing record's
+deletionTime."""
 
 from __future__ import annotations
 
 import logging
 
+from aro.cloud.blob import graph_store_of
 from aro.cluster.context import ClusterContext
 from aro.cluster.steps import Action, Step
 from aro.database import NotFound, patch
@@ -26,6 +28,13 @@ async def delete_resource_group(ctx: ClusterContext) -> None:
     await ctx.cloud.delete_resource_group(sub, rg)
 
 
+async def delete_install_graph(ctx: ClusterContext) -> None:
+    """Remove the sealed install graph blob (when blob storage is configured; absent blob: no-op)."""
+    store = graph_store_of(ctx.cloud)
+    if store is not None and ctx.oc.properties.infra_id:
+        await store.delete_graph(ctx.oc.properties.infra_id)
+
+
 async def mark_billing_deleted(ctx: ClusterContext) -> None:
     def stamp(doc: dict[str, object]) -> None:
         billing = doc.setdefault("billing", {})
@@ -38,4 +47,8 @@ async def mark_billing_deleted(ctx: ClusterContext) -> None:
         pass  # install never reached billing
 
 
-STEPS: list[Step[ClusterContext]] = [Action(delete_resource_group), Action(mark_billing_deleted)]
+STEPS: list[Step[ClusterContext]] = [
+    Action(delete_resource_group),
+    Action(delete_install_graph),
+    Action(mark_billing_deleted),
+]
