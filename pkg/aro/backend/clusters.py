@@ -24,7 +24,7 @@ from aro.cloud.base import Cloud
 from aro.cloud.context import set_request_context
 from aro.cluster import delete, install, update
 from aro.cluster.context import ClusterContext, Mutation, Timeouts
-from aro.cluster.steps import Step, Stopping, run_steps
+from aro.cluster.steps import Finished, Step, Stopping, run_steps
 from aro.database import Doc, LostLease, NotFound, Store, patch
 from aro.database.asyncoperations import utc_now
 from aro.database.clusters import ClusterCodec
@@ -113,12 +113,16 @@ class ClusterBackend:
         await self._finish(work, ctx.oc, None)
 
     async def _save(self, work: Work, mutate: Mutation) -> OpenShiftCluster:
-        def apply(doc: Doc) -> None:
+        written: list[OpenShiftCluster] = []
+
+        def apply(doc: Doc) -> None:  # may run again on a 412: the last run is what was written
             oc = self.codec.decode(doc)
             mutate(oc)
             doc.update(self.codec.encode(doc, oc))
+            written.append(oc)
 
-        return self.codec.decode(await work.save(apply))
+        await work.save(apply)
+        return written[-1]
 
     async def _finish(self, work: Work, oc: OpenShiftCluster, error: CloudError | None) -> None:
         state = oc.properties.provisioning_state
@@ -189,26 +193,22 @@ class _Progress:
         install_ = self.ctx.oc.properties.install
         return install_.completed_steps if install_ else []
 
-    async def starting(self, step: str) -> None:
-        set_request_context(self.owner, step)
+    async def record(self, finished: Finished | None, starting: str | None) -> None:
+        if starting is not None:
+            set_request_context(self.owner, starting)
 
-        def mutate(oc: OpenShiftCluster) -> None:
-            assert oc.properties.install is not None
-            oc.properties.install.current_step = step
-            oc.properties.install.history.append(StepRun(step=step, owner=self.owner, started=time.time()))
-
-        await self.ctx.update(mutate)
-
-    async def finished(self, step: str) -> None:
         def mutate(oc: OpenShiftCluster) -> None:
             progress = oc.properties.install
             assert progress is not None
-            progress.current_step = None
-            if step not in progress.completed_steps:
-                progress.completed_steps.append(step)
-            for run in reversed(progress.history):
-                if run.step == step and run.owner == self.owner and run.ended is None:
-                    run.ended = time.time()
-                    break
+            progress.current_step = starting
+            if finished is not None:
+                if finished.step not in progress.completed_steps:
+                    progress.completed_steps.append(finished.step)
+                for run in reversed(progress.history):
+                    if run.step == finished.step and run.owner == self.owner and run.ended is None:
+                        run.ended = finished.at
+                        break
+            if starting is not None:
+                progress.history.append(StepRun(step=starting, owner=self.owner, started=time.time()))
 
         await self.ctx.update(mutate)

@@ -116,6 +116,12 @@ class TemplateClusterEndpoints:
         return ClusterEndpoint(url, self.ca_pem)
 
 
+def _proxy_configured() -> bool:
+    import os
+
+    return any(os.environ.get(v) for v in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "NETRC"))
+
+
 class _HeadersPolicy(SansIOHTTPPolicy[Any, Any]):
     def __init__(self, headers: Callable[[], Mapping[str, str]]) -> None:
         self._headers = headers
@@ -259,7 +265,7 @@ class ArmCloud:
                     connector=aiohttp.TCPConnector(ssl=self._ssl),
                     cookie_jar=aiohttp.DummyCookieJar(),
                     auto_decompress=False,
-                    trust_env=True,
+                    trust_env=_proxy_configured(),  # trust_env reads ~/.netrc in a thread on every request
                 )
             transport = AioHttpTransport(
                 session=self._session,

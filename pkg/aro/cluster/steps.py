@@ -1,9 +1,9 @@
 """Steps are data: ``Action`` runs once, ``Condition`` polls until true or times out.
 
-The runner records the running step in the cluster document (through the lease-checked ``Progress``
-callbacks) and marks it completed when it returns, so a worker that takes the document over after a
-crash resumes at the first unfinished step; every step is idempotent, so re-running an interrupted one
-is safe, and a completed one is never run again.
+The runner records the running step in the cluster document through lease-checked ``Progress`` writes
+(a step's completion is recorded together with the start of the next one, in one write), so a worker
+that takes the document over after a crash resumes at the first unfinished step; every step is
+idempotent, so re-running an interrupted one is safe, and a completed one is never run again.
 """
 
 from __future__ import annotations
@@ -47,14 +47,20 @@ class Condition(Generic[C]):
 Step = Action[C] | Condition[C]
 
 
+@dataclass(frozen=True)
+class Finished:
+    step: str
+    at: float  # time.time() when it returned
+
+
 class Progress(Protocol):
-    """Persists the runner's progress (each call is a lease-checked write)."""
+    """Persists the runner's progress."""
 
     def completed(self) -> Sequence[str]: ...
 
-    async def starting(self, step: str) -> None: ...
-
-    async def finished(self, step: str) -> None: ...
+    async def record(self, finished: Finished | None, starting: str | None) -> None:
+        """One lease-checked write: ``finished`` is completed, ``starting`` is now running."""
+        ...
 
 
 class Stopping(Exception):
@@ -72,12 +78,16 @@ async def run_steps(
     observe: StepObserver | None = None,
 ) -> None:
     done = set(progress.completed())
+    pending: Finished | None = None  # completed, recorded with the next write (one write per step)
     for step in steps:
         if step.name in done:
             continue
         if stopping():
+            if pending is not None:
+                await progress.record(pending, None)
             raise Stopping(step.name)
-        await progress.starting(step.name)
+        await progress.record(pending, step.name)
+        pending = None
         started = time.monotonic()
         ok = False
         try:
@@ -91,7 +101,9 @@ async def run_steps(
             if observe is not None:
                 observe(step.name, elapsed, ok)
             log.info("step", extra={"step": step.name, "seconds": round(elapsed, 3), "ok": ok})
-        await progress.finished(step.name)
+        pending = Finished(step.name, time.time())
+    if pending is not None:
+        await progress.record(pending, None)
 
 
 async def _poll(cond: Condition[C], ctx: C) -> None:

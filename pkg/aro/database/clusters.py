@@ -31,13 +31,14 @@ class ClusterCodec:
         out["openShiftCluster"] = data
         return out
 
-    def decode(self, doc: Doc) -> OpenShiftCluster:
+    def decode(self, doc: Doc, *, secrets: bool = True) -> OpenShiftCluster:
+        """``secrets=False`` (read paths that never render them): secret fields come back empty."""
         data = _deep_copy(doc["openShiftCluster"])
         for path in SECRET_PATHS:
             parent = _parent(data, path)
             value = parent.get(path[-1]) if parent is not None else None
             if parent is not None and isinstance(value, str) and value.startswith(PREFIX):
-                parent[path[-1]] = self._sealer.open_str(value, self._context(doc["key"], path))
+                parent[path[-1]] = self._sealer.open_str(value, self._context(doc["key"], path)) if secrets else ""
         return OpenShiftCluster.load(data)
 
 

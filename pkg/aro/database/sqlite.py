@@ -49,7 +49,8 @@ CREATE TABLE IF NOT EXISTS documents (
 ) WITHOUT ROWID;
 CREATE UNIQUE INDEX IF NOT EXISTS documents_key ON documents (container, partition_key, key);
 CREATE INDEX IF NOT EXISTS documents_list ON documents (container, key, partition_key, id);
-CREATE INDEX IF NOT EXISTS documents_claim ON documents (container, lease_expires) WHERE claimable = 1;
+DROP INDEX IF EXISTS documents_claim;
+CREATE INDEX IF NOT EXISTS documents_claim_order ON documents (container, lease_expires, ts) WHERE claimable = 1;
 CREATE INDEX IF NOT EXISTS documents_expiry ON documents (expires_at) WHERE expires_at IS NOT NULL;
 """
 
@@ -243,11 +244,13 @@ class SQLiteContainer:
             out = dict(doc)
             cols = self._stamp(out, now)
             # an expired document no longer exists: let its id/key be reused
-            conn.execute(
-                "DELETE FROM documents WHERE container=? AND partition_key=? AND (id=? OR key=?) "
-                "AND expires_at IS NOT NULL AND expires_at <= ?",
-                (self.name, cols[1], cols[2], cols[3], now),
-            )
+            # two point deletes: "(id=? OR key=?)" makes SQLite scan the whole partition
+            for column, value in (("id", cols[2]), ("key", cols[3])):
+                conn.execute(
+                    f"DELETE FROM documents WHERE container=? AND partition_key=? AND {column}=? "
+                    "AND expires_at IS NOT NULL AND expires_at <= ?",
+                    (self.name, cols[1], value, now),
+                )
             try:
                 conn.execute("INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?)", cols)
             except sqlite3.IntegrityError:
@@ -295,9 +298,15 @@ class SQLiteContainer:
         def q(conn: sqlite3.Connection) -> Page:
             sql = f"SELECT body, key, partition_key, id FROM documents WHERE container=? AND {_LIVE}"
             args: list[Any] = [self.name, time.time()]
+            # one lower bound on key: with two (prefix and token) SQLite seeks to the prefix and filters
+            # every earlier row, so page k of a list costs O(k * page size)
+            lower = max(prefix, after[0]) if after is not None else prefix
+            if lower:
+                sql += " AND key >= ?"
+                args.append(lower)
             if prefix:
-                sql += " AND key >= ? AND key < ?"
-                args += [prefix, prefix + "\U0010ffff"]
+                sql += " AND key < ?"
+                args.append(prefix + "\U0010ffff")
             if partition_key is not None:
                 sql += " AND partition_key=?"
                 args.append(partition_key)

@@ -337,7 +337,8 @@ class Store:
         )
 
     def _delete_tree(self, key: str) -> None:
-        self.db.execute("DELETE FROM resources WHERE key = ? OR substr(key, 1, ?) = ?", (key, len(key) + 1, key + "/"))
+        # a key range (children sort between "<key>/" and "<key>0") uses the primary key; substr() scanned every row
+        self.db.execute("DELETE FROM resources WHERE key = ? OR (key >= ? AND key < ?)", (key, key + "/", key + "0"))
 
     def get_resource(self, key: str) -> dict[str, Any] | None:
         row = self.db.execute("SELECT * FROM resources WHERE key = ?", (key,)).fetchone()
