@@ -258,7 +258,7 @@ async def get_cluster(arm: Arm, subscriptionId: str, resourceGroupName: str, res
     doc = await _store(arm).container(OPENSHIFT_CLUSTERS.name).get_by_key(path.key, path.partition)
     if doc is None:
         raise path.not_found()
-    return reply(200, version.cluster.to_external(_codec(arm).decode(doc)), {"ETag": http_etag(doc)})
+    return reply(200, version.cluster.to_external(_codec(arm).decode(doc, secrets=False)), {"ETag": http_etag(doc)})
 
 
 @router.delete(ITEM, summary="Delete an OpenShift cluster")
@@ -307,7 +307,7 @@ async def _list(arm: ArmRequest, prefix: str) -> Response:
         continuation=pager.continuation,
         max_items=pager.page_size,
     )
-    body: dict[str, Any] = {"value": [version.cluster.to_external(codec.decode(d)) for d in page.items]}
+    body: dict[str, Any] = {"value": [version.cluster.to_external(codec.decode(d, secrets=False)) for d in page.items]}
     if page.continuation:
         body["nextLink"] = pager.next_link(page.continuation)
     return reply(200, body)
