@@ -37,5 +37,26 @@ typecheck: $(STAMP)
 unit: $(STAMP) node_modules/.installed
 	$(BIN)/pytest $(ARGS)
 
+## bench: performance figures (not part of `make test`): one table, and bench-results/bench.json.
+## Installs wrk with apt-get when missing and possible (else an httpx load generator is used and named).
+## ARGS are passed on (e.g. ARGS="--only throughput,latency" or "--quick"); PROFILE=1 adds py-spy profiles.
+bench: $(STAMP)
+	@command -v wrk >/dev/null 2>&1 || { \
+	  if command -v apt-get >/dev/null 2>&1 && { [ "$$(id -u)" = 0 ] || sudo -n true 2>/dev/null; }; then \
+	    SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo -n); \
+	    echo "bench: installing wrk (apt-get)"; \
+	    $$SUDO apt-get install -y -qq wrk >/dev/null 2>&1 || \
+	      { $$SUDO apt-get update -qq >/dev/null 2>&1 && $$SUDO apt-get install -y -qq wrk >/dev/null 2>&1; } || \
+	      echo "bench: could not install wrk; the httpx load generator will be used"; \
+	  else echo "bench: wrk missing and apt-get unavailable (or not root); the httpx load generator will be used"; fi; }
+	@if [ -n "$(PROFILE)" ]; then $(BIN)/python -m pip install --quiet py-spy; fi
+	$(BIN)/python hack/bench/run.py $(if $(PROFILE),--profile) $(ARGS)
+
+## soak: the reliability drills (tests/drills) at soak scale, not part of `make test` (which runs their short
+## form): 200 installs per store under random kill -9, 64 clients x 4 contended If-Match PATCHes, 3000 fuzzed
+## requests. Prints the figures and writes them to .aro/drills-soak.json. ARGS are passed on to pytest.
+soak: $(STAMP) node_modules/.installed
+	ARO_DRILL_SCALE=soak ARO_DRILL_FIGURES=.aro/drills-soak.json $(BIN)/pytest tests/drills -p no:cacheprovider $(ARGS)
+
 clean:
 	rm -rf $(VENV) .aro node_modules .mypy_cache .ruff_cache .pytest_cache

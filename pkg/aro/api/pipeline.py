@@ -100,6 +100,7 @@ class VersionedClusterAPI(Generic[R]):
         if current is None:
             check_resource_name(ctx.name)
         check_ids(raw, ctx)
+        _check_tag_values(raw)
         if current is not None:
             check_provisioning_state(raw, current)
         ext = parse(codec.model, codec.policy.strip_read_only(doc))
@@ -120,3 +121,11 @@ class VersionedClusterAPI(Generic[R]):
             check_update(prune(codec.render(current, True)), prune(codec.render(new, True)), codec.policy)
         validate_cluster(new, ctx, creating=current is None, rules=codec.rules)
         return new
+
+
+def _check_tag_values(raw: dict[str, Any]) -> None:
+    """Tags are replaced whole, so a ``null`` tag value is not a merge-patch deletion but a tag without a
+    string value: 400 InvalidRequestContent (target ``tags.<key>``), as for any other non-string value.
+    (The merge below drops nulls, which would otherwise silently drop the tag, and with it the rest.)"""
+    if isinstance(raw.get("tags"), dict):
+        parse(TrackedResource, {"tags": raw["tags"]})

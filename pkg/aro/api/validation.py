@@ -41,19 +41,21 @@ TOGGLES = ("Enabled", "Disabled")
 OUTBOUND_TYPES = ("Loadbalancer", "UserDefinedRouting")
 WORKER_PROFILE, INGRESS_PROFILE = "worker", "default"
 
-_ARM = r"^/subscriptions/(?P<sub>[^/]+)/resourceGroups/(?P<rg>[^/]+)"
+# Anchored with \Z, not $: in Python, $ also matches before a trailing newline ("abc\n" would pass); no
+# whitespace or control characters inside the segments of an ARM id.
+_ARM = r"^/subscriptions/(?P<sub>[^/\s]+)/resourceGroups/(?P<rg>[^/\s]+)"
 SUBNET_ID = re.compile(
-    _ARM + r"/providers/Microsoft\.Network/virtualNetworks/(?P<vnet>[^/]+)/subnets/(?P<subnet>[^/]+)$", re.I
+    _ARM + r"/providers/Microsoft\.Network/virtualNetworks/(?P<vnet>[^/\s]+)/subnets/(?P<subnet>[^/\s]+)\Z", re.I
 )
-RESOURCE_GROUP_ID = re.compile(_ARM + r"$", re.I)
-DISK_ENCRYPTION_SET_ID = re.compile(_ARM + r"/providers/Microsoft\.Compute/diskEncryptionSets/[^/]+$", re.I)
+RESOURCE_GROUP_ID = re.compile(_ARM + r"\Z", re.I)
+DISK_ENCRYPTION_SET_ID = re.compile(_ARM + r"/providers/Microsoft\.Compute/diskEncryptionSets/[^/\s]+\Z", re.I)
 USER_ASSIGNED_IDENTITY_ID = re.compile(
-    _ARM + r"/providers/Microsoft\.ManagedIdentity/userAssignedIdentities/[^/]+$", re.I
+    _ARM + r"/providers/Microsoft\.ManagedIdentity/userAssignedIdentities/[^/\s]+\Z", re.I
 )
-RESOURCE_NAME = re.compile(r"^[-a-z0-9_().]{0,89}[-a-z0-9_()]$")  # ARO, applied to the lower-cased name
-RESOURCE_GROUP_NAME = re.compile(r"^[-\w().]{0,89}[-\w()]$")  # ARM: <= 90 chars, not ending in "."
-DOMAIN = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$")
-SEMVER = re.compile(r"^\d+\.\d+\.\d+$")
+RESOURCE_NAME = re.compile(r"^[-a-z0-9_().]{0,89}[-a-z0-9_()]\Z")  # ARO, applied to the lower-cased name
+RESOURCE_GROUP_NAME = re.compile(r"^[-\w().]{0,89}[-\w()]\Z")  # ARM: <= 90 chars, not ending in "."
+DOMAIN = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*\Z")
+SEMVER = re.compile(r"^\d+\.\d+\.\d+\Z")
 TAG_KEY_FORBIDDEN = set("<>%&\\?/")
 
 

@@ -41,9 +41,19 @@ from aro.api.version import ValidationContext, Version
 from aro.env.config import Config
 
 RESOURCE_TYPE_LOWER = "openshiftclusters"
-# ARM names: resource group (<= 90 chars) and resource (ARO's rule, after lower-casing).
-_RX_NAME = re.compile(r"^[-a-z0-9_().]{0,89}[-a-z0-9_()]$")
-_RX_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+# ARM names: resource group (<= 90 chars) and resource (ARO's rule, after lower-casing). Both are ASCII:
+# a value is checked with ``_ascii_match``, as ``str.lower`` maps some non-ASCII letters to ASCII ones
+# (KELVIN SIGN -> "k"), which would let a non-ASCII name pass and alias an ASCII one.
+_RX_NAME = re.compile(r"^[-a-z0-9_().]{0,89}[-a-z0-9_()]\Z")  # \Z: "$" also matches before a final "\n"
+_RX_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
+# The same rules in either case, for the OpenAPI document.
+NAME_PATTERN = r"^[-A-Za-z0-9_().]{0,89}[-A-Za-z0-9_()]$"
+UUID_PATTERN = r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$"
+
+
+def _ascii_match(rx: re.Pattern[str], value: str) -> bool:
+    return value.isascii() and rx.match(value.lower()) is not None
+
 
 JSON = "application/json"
 MAX_JSON_DEPTH = 64  # ARM bodies nest < 10 levels
@@ -257,7 +267,7 @@ def new_operation_id() -> str:
 
 
 def check_subscription_id(value: str) -> str:
-    if not _RX_UUID.match(value.lower()):
+    if not _ascii_match(_RX_UUID, value):
         raise CloudError(
             400,
             errors.INVALID_SUBSCRIPTION_ID,
@@ -267,12 +277,12 @@ def check_subscription_id(value: str) -> str:
 
 
 def check_resource_group(value: str) -> None:
-    if not _RX_NAME.match(value.lower()):
+    if not _ascii_match(_RX_NAME, value):
         raise CloudError(404, errors.RESOURCE_GROUP_NOT_FOUND, f"Resource group '{value}' could not be found.")
 
 
 def check_resource_name(value: str, method: str) -> None:
-    if _RX_NAME.match(value.lower()):
+    if _ascii_match(_RX_NAME, value):
         return
     if method in ("PUT", "PATCH"):
         raise CloudError(
@@ -289,7 +299,7 @@ def check_resource_name(value: str, method: str) -> None:
 
 
 def check_operation_id(value: str) -> str:
-    if not _RX_UUID.match(value.lower()):
+    if not _ascii_match(_RX_UUID, value):
         raise CloudError(400, errors.INVALID_OPERATION_ID, f"The provided operation id '{value[:64]}' is invalid.")
     return value.lower()
 
@@ -332,7 +342,9 @@ def unrouted(path: str) -> CloudError:
     return CloudError(404, errors.NOT_FOUND, "The requested path could not be found.")
 
 
-def _arm_request(request: Request, api_version: Annotated[str | None, Query(alias="api-version")] = None) -> ArmRequest:
+async def _arm_request(  # async: a sync dependency runs in the anyio thread pool (~80 us a request)
+    request: Request, api_version: Annotated[str | None, Query(alias="api-version")] = None
+) -> ArmRequest:
     config: Config = request.app.state.config
     path: str = request.scope.get("aro.path", request.url.path)
     segments = tuple(s for s in path.split("/") if s)
