@@ -221,9 +221,10 @@ def test_internal_errors_are_500_without_internals(arm: Arm) -> None:
         ).fetchone()
         doc = json.loads(body)
         doc["openShiftCluster"]["properties"]["provisioningState"] = "Secret-Internal-Detail"
+        doc["etag"] = "corrupted"  # as every write does: a new etag (rendered bodies are cached by etag)
         conn.execute(
-            "UPDATE documents SET body=? WHERE container='openShiftClusters' AND partition_key=?",
-            (json.dumps(doc), sub),
+            "UPDATE documents SET body=?, etag=? WHERE container='openShiftClusters' AND partition_key=?",
+            (json.dumps(doc), doc["etag"], sub),
         )
     for method, url, body in (
         ("GET", path, None),

@@ -61,6 +61,7 @@ def create_app(
     app.state.store = store
     app.state.sealer = sealer
     app.state.codec = ClusterCodec(sealer)
+    app.state.render_cache = clusters.RenderCache()
     app.state.catalog = list(catalog)
     app.state.readiness = readiness or Readiness(store_open=True)
 

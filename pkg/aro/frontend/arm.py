@@ -70,6 +70,11 @@ def reply(status: int, body: Any = None, headers: dict[str, str] | None = None) 
     return Response(json_bytes(body), status_code=status, media_type=JSON, headers=headers)
 
 
+def reply_bytes(status: int, body: bytes, headers: dict[str, str] | None = None) -> Response:
+    """``reply`` for a body already rendered to JSON bytes."""
+    return Response(body, status_code=status, media_type=JSON, headers=headers)
+
+
 def error_response(err: CloudError) -> Response:
     return reply(err.status, err.envelope())
 

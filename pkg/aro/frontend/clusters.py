@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from collections import OrderedDict
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -28,8 +29,10 @@ from aro.frontend.arm import (
     ArmRequest,
     check_resource_group,
     check_resource_name,
+    json_bytes,
     new_operation_id,
     reply,
+    reply_bytes,
 )
 from aro.frontend.paging import Pager
 from aro.frontend.subscriptions import DELETE_STATES, WRITE_STATES, require_subscription
@@ -258,7 +261,34 @@ async def get_cluster(arm: Arm, subscriptionId: str, resourceGroupName: str, res
     doc = await _store(arm).container(OPENSHIFT_CLUSTERS.name).get_by_key(path.key, path.partition)
     if doc is None:
         raise path.not_found()
-    return reply(200, version.cluster.to_external(_codec(arm).decode(doc, secrets=False)), {"ETag": http_etag(doc)})
+    cache: RenderCache = arm.request.app.state.render_cache
+    body = cache.get(doc["key"], doc["etag"], arm.api_version)
+    if body is None:
+        body = json_bytes(version.cluster.to_external(_codec(arm).decode(doc, secrets=False)))
+        cache.put(doc["key"], doc["etag"], arm.api_version, body)
+    return reply_bytes(200, body, {"ETag": http_etag(doc)})
+
+
+class RenderCache:
+    """Rendered GET bodies by (document key, etag, api-version). The etag changes on every write of the
+    document, so an entry can never be stale; pollers of a cluster (SDKs, the CLI) skip decode + render.
+    Bounded (least recently used out first); secrets are never rendered, so never cached."""
+
+    def __init__(self, size: int = 4096):
+        self.size = size
+        self._items: OrderedDict[tuple[str, str], bytes] = OrderedDict()
+
+    def get(self, key: str, etag: str, api_version: str) -> bytes | None:
+        k = (key + "|" + api_version, etag)
+        body = self._items.get(k)
+        if body is not None:
+            self._items.move_to_end(k)
+        return body
+
+    def put(self, key: str, etag: str, api_version: str, body: bytes) -> None:
+        self._items[(key + "|" + api_version, etag)] = body
+        if len(self._items) > self.size:
+            self._items.popitem(last=False)
 
 
 @router.delete(ITEM, summary="Delete an OpenShift cluster")

@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import re
 import time
 from typing import TYPE_CHECKING, Any
@@ -47,7 +48,9 @@ class ArmHandlers:
         return None if hang else time.time() + self.delay
 
     def _retry_after(self, remaining: float | None) -> str:
-        return "1" if remaining is None else str(min(1, int(remaining)))
+        # whole seconds, rounded up: int() turned the last second of every operation into "0", i.e. the
+        # client's fallback interval (50 ms in `aro rp`) -- ~9 extra polls per install at 1 s step delay
+        return "1" if remaining is None else str(min(1, math.ceil(remaining)))
 
     def _async_headers(self, req: Request, sub: str, op_id: str, location: bool = False) -> dict[str, str]:
         api = req.query["api-version"]
