@@ -608,6 +608,11 @@ class Bench:
             rss = proc_status(rp.pid)
             with store_reader(data) as conn:
                 docs, terminal, _ = cluster_counts(conn)
+            rp.kill()  # its backend would go on installing what the PUTs created
+            # the frontend's own cost, without a backend competing for the process
+            fe_data = data.parent / "frontend-only"
+            fe = procs.aro("frontend", fe_data)
+            p_fe = self.loadgen.put(f"{base_url(fe)}{root}", "f", seconds, fe.pid)
             return {
                 "loadGenerator": self.loadgen.name,
                 "connections": CONNECTIONS,
@@ -619,6 +624,8 @@ class Bench:
                     "clustersCreated": docs - 1,
                     "installsFinishedDuringLoad": terminal - 1,
                     "rpRssAfterMB": round(rss.get("VmRSS", 0) / MB, 1),
+                    "frontendOnly": p_fe.as_dict(),
+                    "frontendOnlyRatio": round(p_fe.rps / p_bare.rps, 3),
                 },
             }
         finally:
@@ -637,8 +644,14 @@ class Bench:
             accepted: dict[str, float] = {}
             done: dict[str, float] = {}
             polls: list[int] = []
-            with httpx.Client(base_url=base_url(rp), verify=ssl_ctx(data), timeout=30) as c:
+            cpu0 = 0.0
+            with (
+                self.profiler.record("latency", rp.pid),
+                httpx.Client(base_url=base_url(rp), verify=ssl_ctx(data), timeout=30) as c,
+            ):
                 for i in range(-3, n):  # three warm-ups, not counted
+                    if i == 0:
+                        cpu0 = proc_cpu(rp.pid)
                     name = f"lat{i + 3:04d}" if i >= 0 else f"warm{-i}"
                     content = put_body_bytes(name)
                     t0 = time.time()
@@ -666,6 +679,7 @@ class Bench:
                     if i >= 0:
                         sent[name], accepted[name], done[name] = t0, t1, t2
                         polls.append(k)
+            cpu_per_create = (proc_cpu(rp.pid) - cpu0) * 1000 / n
             docs = cluster_docs(data)
             total = [(done[k] - sent[k]) * 1000 for k in sent]
             put_ms = [(accepted[k] - sent[k]) * 1000 for k in sent]
@@ -685,6 +699,7 @@ class Bench:
                 "installStepsMs": {"p50": round(pct(install, 50), 1), "p99": round(pct(install, 99), 1)},
                 "lastStepEndToObservedMs": {"p50": round(pct(finish, 50), 1), "p99": round(pct(finish, 99), 1)},
                 "pollsPerOperation": {"p50": pct(polls, 50), "max": max(polls)},
+                "serverCpuMsPerCreate": round(cpu_per_create, 1),  # PUT + install + the polls, all threads
             }
         finally:
             procs.close()
@@ -710,6 +725,7 @@ class Bench:
             leased_max = 0
             recording = self.profiler.record(tag, rp.pid) if profile else contextlib.nullcontext()
             with recording, store_reader_later(data) as reader:
+                cpu0 = proc_cpu(rp.pid)
                 start = time.time()
                 put_seconds, bad = asyncio.run(submit(base_url(rp), ssl_ctx(data), names, sent))
                 if bad:
@@ -724,6 +740,7 @@ class Bench:
                         raise TimeoutError(f"only {terminal}/{n} finished")
                     time.sleep(0.1)
                 wall = time.time() - start
+            cpu = proc_cpu(rp.pid) - cpu0
             st = proc_status(rp.pid)
             docs = cluster_docs(data)
             states: dict[str, int] = {}
@@ -745,6 +762,8 @@ class Bench:
                 "wallSeconds": round(wall, 2),
                 "putSubmitSeconds": round(put_seconds, 2),
                 "installsPerSecond": round(n / wall, 1),
+                "serverCpuMsPerCreate": round(cpu * 1000 / n, 1),
+                "serverCpuUtilisation": round(cpu / wall, 2),  # cores busy on average
                 "states": states,
                 "peakRssMB": round(st.get("VmHWM", 0) / MB, 1),
                 "rssAtReadyMB": round(rss_ready / MB, 1),
@@ -814,7 +833,7 @@ class Bench:
                 "clusters": n,
                 "leaseSeconds": ttl,
                 "heartbeatSeconds": round(ttl / 6, 3),
-                "pollSeconds": 1.0,
+                "pollSeconds": backend_defaults().poll_seconds,
                 "stepDelaySeconds": delay,
                 "backendBReadySeconds": round(b_ready, 2),
                 "allResumedSeconds": round(max(after), 2),
@@ -898,6 +917,12 @@ class Bench:
             "fresh": [round(x, 3) for x in fresh],
             "restart": [round(x, 3) for x in restart],
         }
+
+
+def backend_defaults() -> Any:
+    from aro.env.config import BackendConfig
+
+    return BackendConfig()
 
 
 @contextlib.contextmanager
@@ -1084,6 +1109,21 @@ def rows(res: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         add("PUT req/s, bare FastAPI", "", get(t, "put.bare.rps"), "{:,.0f}")
         add("PUT ratio aro/bare", ">= 0.25", get(t, "put.ratio"), "{:.2f}", lambda v: v >= 0.25)
         add("PUT p50 / p99 ms, aro rp", "", f"{get(t, 'put.aro.p50Ms')} / {get(t, 'put.aro.p99Ms')}", "{}")
+        add("  PUT req/s, `aro frontend` alone", "", get(t, "put.frontendOnly.rps"), "{:,.0f}")
+        add("  PUT ratio, frontend alone/bare", "", get(t, "put.frontendOnlyRatio"), "{:.2f}")
+        add(
+            "server CPU ms/req GET aro/bare",
+            "",
+            f"{get(t, 'get.aro.serverCpuMsPerRequest')} / {get(t, 'get.bare.serverCpuMsPerRequest')}",
+            "{}",
+        )
+        add(
+            "server CPU ms/req PUT rp/frontend/bare",
+            "",
+            f"{get(t, 'put.aro.serverCpuMsPerRequest')} / {get(t, 'put.frontendOnly.serverCpuMsPerRequest')}"
+            f" / {get(t, 'put.bare.serverCpuMsPerRequest')}",
+            "{}",
+        )
         add("load errors (GET/PUT aro)", "0", f"{get(t, 'get.aro.errors')}/{get(t, 'put.aro.errors')}", "{}")
     if not err("latency"):
         lat = res["latency"]
@@ -1101,6 +1141,7 @@ def rows(res: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             f"{get(lat, 'backendPickupMs.p50')} / {get(lat, 'backendPickupMs.p99')}",
             "{}",
         )
+        add("  server CPU ms per create (PUT+install)", "", get(lat, "serverCpuMsPerCreate"), "{}")
         add(
             "  install steps p50/p99 ms",
             "",
@@ -1114,6 +1155,7 @@ def rows(res: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         n = c["clusters"]
         if key == "creates0":
             add(f"{n} creates {label}: wall s", "<= 60", c["wallSeconds"], "{:.1f}", lambda v: v <= 60)
+            add("  server CPU ms per create", "", c.get("serverCpuMsPerCreate"), "{}")
             add(f"{n} creates {label}: peak RSS MB", "<= 400", c["peakRssMB"], "{:.0f}", lambda v: v <= 400)
         else:
             add(f"{n} creates {label}: wall s", "", c["wallSeconds"], "{:.1f}")
