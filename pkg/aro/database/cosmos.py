@@ -22,7 +22,7 @@ import json
 import random
 import ssl
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import aiohttp
@@ -41,6 +41,7 @@ from aro.database.store import (
     NotFound,
     Page,
     PreconditionFailed,
+    StoreBase,
     StoreError,
 )
 
@@ -118,7 +119,7 @@ class _Transport(AioHttpTransport):  # type: ignore[misc]  # (exported lazily: t
         return await super().send(request, **config)
 
 
-class CosmosStore:
+class CosmosStore(StoreBase["CosmosContainer"]):
     """``open()`` connects, then creates (``create=True``, development) or only verifies the database
     and containers; ``key=None`` authenticates with azure-identity's DefaultAzureCredential."""
 
@@ -145,8 +146,7 @@ class CosmosStore:
         self._max_connections = max_connections
         self._throttle = (throttle_retries, throttle_max_wait_seconds)
         self._specs = list(containers)
-        self._containers: dict[str, CosmosContainer] = {}
-        self._listeners: list[Callable[[str], None]] = []
+        super().__init__()
         self._session: aiohttp.ClientSession | None = None
         self._credential: Any = None
         self._client: CosmosClient | None = None
@@ -236,19 +236,6 @@ class CosmosStore:
         if [UNIQUE_KEY_PATH] not in unique:
             raise CosmosSetupError(f"{where}: container {spec.name!r} lacks the unique key policy {UNIQUE_KEY_PATH}")
         return proxy
-
-    def container(self, name: str) -> CosmosContainer:
-        try:
-            return self._containers[name]
-        except KeyError:
-            raise StoreError(f"unknown container {name!r}") from None
-
-    def on_claimable(self, callback: Callable[[str], None]) -> None:
-        self._listeners.append(callback)
-
-    def notify(self, container: str) -> None:
-        for cb in self._listeners:
-            cb(container)
 
     async def close(self) -> None:
         client, self._client = self._client, None

@@ -27,6 +27,7 @@ from aro.database.store import (
     NotFound,
     Page,
     PreconditionFailed,
+    StoreBase,
     StoreError,
 )
 
@@ -75,7 +76,7 @@ def decode_token(token: str) -> list[str]:
     return parts
 
 
-class SQLiteStore:
+class SQLiteStore(StoreBase["SQLiteContainer"]):
     """Opens (creating if needed) ``path``; ``containers`` declares the containers in use."""
 
     def __init__(self, path: str | Path, containers: Sequence[ContainerSpec], busy_timeout: float = 30.0):
@@ -84,7 +85,7 @@ class SQLiteStore:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="aro-sqlite")
         self._conn: sqlite3.Connection | None = None
         self._reader: sqlite3.Connection | None = None
-        self._listeners: list[Callable[[str], None]] = []
+        super().__init__()
         self._containers = {spec.name: SQLiteContainer(self, spec) for spec in containers}
         self._closed = False
 
@@ -152,19 +153,6 @@ class SQLiteStore:
     async def open(self) -> SQLiteStore:
         await self.run(lambda conn: None)
         return self
-
-    def container(self, name: str) -> SQLiteContainer:
-        try:
-            return self._containers[name]
-        except KeyError:
-            raise StoreError(f"unknown container {name!r}") from None
-
-    def on_claimable(self, callback: Callable[[str], None]) -> None:
-        self._listeners.append(callback)
-
-    def notify(self, container: str) -> None:
-        for cb in self._listeners:
-            cb(container)
 
     async def close(self) -> None:
         if self._closed:
@@ -238,6 +226,22 @@ class SQLiteContainer:
         if self.spec.claimable(doc):
             self.store.notify(self.name)
         return doc
+
+    def _where(self, lower: str, prefix: str, partition_key: str | None) -> tuple[str, list[Any]]:
+        """Live documents of this container with ``key >= lower``, starting with ``prefix``, in
+        ``partition_key`` (all partitions when None)."""
+        sql = f"container=? AND {_LIVE}"
+        args: list[Any] = [self.name, time.time()]
+        if lower:
+            sql += " AND key >= ?"
+            args.append(lower)
+        if prefix:
+            sql += " AND key < ?"
+            args.append(prefix + "\U0010ffff")
+        if partition_key is not None:
+            sql += " AND partition_key=?"
+            args.append(partition_key)
+        return sql, args
 
     # --- CRUD ---------------------------------------------------------------------------------------
 
@@ -321,20 +325,10 @@ class SQLiteContainer:
             raise StoreError("malformed continuation token")
 
         def q(conn: sqlite3.Connection) -> Page:
-            sql = f"SELECT body, key, partition_key, id FROM documents WHERE container=? AND {_LIVE}"
-            args: list[Any] = [self.name, time.time()]
             # one lower bound on key: with two (prefix and token) SQLite seeks to the prefix and filters
-            # every earlier row, so page k of a list costs O(k * page size)
-            lower = max(prefix, after[0]) if after is not None else prefix
-            if lower:
-                sql += " AND key >= ?"
-                args.append(lower)
-            if prefix:
-                sql += " AND key < ?"
-                args.append(prefix + "\U0010ffff")
-            if partition_key is not None:
-                sql += " AND partition_key=?"
-                args.append(partition_key)
+            # every earlier row, so page k of a list would cost O(k * page size)
+            where, args = self._where(max(prefix, after[0]) if after is not None else prefix, prefix, partition_key)
+            sql = f"SELECT body, key, partition_key, id FROM documents WHERE {where}"
             if after is not None:
                 sql += " AND (key, partition_key, id) > (?, ?, ?)"
                 args += after
@@ -350,15 +344,8 @@ class SQLiteContainer:
 
     async def count(self, *, prefix: str = "", partition_key: str | None = None) -> int:
         def q(conn: sqlite3.Connection) -> int:
-            sql = f"SELECT COUNT(*) FROM documents WHERE container=? AND {_LIVE}"
-            args: list[Any] = [self.name, time.time()]
-            if prefix:
-                sql += " AND key >= ? AND key < ?"
-                args += [prefix, prefix + "\U0010ffff"]
-            if partition_key is not None:
-                sql += " AND partition_key=?"
-                args.append(partition_key)
-            return int(conn.execute(sql, args).fetchone()[0])
+            where, args = self._where(prefix, prefix, partition_key)
+            return int(conn.execute(f"SELECT COUNT(*) FROM documents WHERE {where}", args).fetchone()[0])
 
         return await self.store.read(q)
 

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 Doc = dict[str, Any]
+C = TypeVar("C")
 
 # Fields of the store itself (not of the resource inside the document).
 SYSTEM_FIELDS = ("id", "partitionKey", "key", "etag", "ts", "ttl", "leaseOwner", "leaseExpires", "dequeues")
@@ -134,6 +135,27 @@ class Container(Protocol):
     async def purge_expired(self) -> int:
         """Remove documents whose TTL has passed (they are already invisible); returns how many."""
         ...
+
+
+class StoreBase(Generic[C]):
+    """What every implementation shares: containers by name and the claimable-write listeners."""
+
+    def __init__(self) -> None:
+        self._containers: dict[str, C] = {}
+        self._listeners: list[Callable[[str], None]] = []
+
+    def container(self, name: str) -> C:
+        try:
+            return self._containers[name]
+        except KeyError:
+            raise StoreError(f"unknown container {name!r}") from None
+
+    def on_claimable(self, callback: Callable[[str], None]) -> None:
+        self._listeners.append(callback)
+
+    def notify(self, container: str) -> None:
+        for cb in self._listeners:
+            cb(container)
 
 
 class Store(Protocol):
