@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aro.database import Container, Doc, LostLease, NotFound, PreconditionFailed
 
@@ -30,52 +30,50 @@ class Work:
     def dequeues(self) -> int:
         return int(self.doc.get("dequeues") or 0)
 
-    async def save(self, mutate: Callable[[Doc], None]) -> Doc:
-        """Apply ``mutate`` and write, conditional on the etag and on our lease (LostLease otherwise)."""
+    async def _write(self, attempt: Callable[[Doc], Awaitable[Doc | None]]) -> Doc:
+        """Run one conditional write on a copy of the latest document; on a stale etag reload (LostLease
+        if the lease is gone) and try again. The written document becomes the latest."""
         async with self._lock:
             for _ in range(10):
-                new = dict(self.doc)
-                mutate(new)
                 try:
-                    self.doc = await self.container.replace_with_lease(new, self.owner)
-                    return self.doc
+                    written = await attempt(dict(self.doc))
                 except PreconditionFailed:
                     await self._reload()
+                    continue
+                if written is not None:
+                    self.doc = written
+                return self.doc
             raise PreconditionFailed("too many concurrent writes")
+
+    async def save(self, mutate: Callable[[Doc], None]) -> Doc:
+        """Apply ``mutate`` and write, conditional on the etag and on our lease (LostLease otherwise)."""
+
+        async def attempt(new: Doc) -> Doc:
+            mutate(new)
+            return await self.container.replace_with_lease(new, self.owner)
+
+        return await self._write(attempt)
 
     async def end(self, mutate: Callable[[Doc], None]) -> Doc:
         """Final write: apply ``mutate`` and clear the lease in the same conditional write."""
-        async with self._lock:
-            for _ in range(10):
-                new = dict(self.doc)
-                mutate(new)
-                try:
-                    self.doc = await self.container.end_lease(new, self.owner)
-                    return self.doc
-                except PreconditionFailed:
-                    await self._reload()
-            raise PreconditionFailed("too many concurrent writes")
+
+        async def attempt(new: Doc) -> Doc:
+            mutate(new)
+            return await self.container.end_lease(new, self.owner)
+
+        return await self._write(attempt)
 
     async def delete(self) -> None:
-        async with self._lock:
-            for _ in range(10):
-                try:
-                    await self.container.delete_with_lease(self.doc, self.owner)
-                    return
-                except PreconditionFailed:
-                    await self._reload()
-            raise PreconditionFailed("too many concurrent writes")
+        async def attempt(doc: Doc) -> None:
+            await self.container.delete_with_lease(doc, self.owner)
+
+        await self._write(attempt)
 
     async def renew(self, lease_seconds: float | None = None) -> None:
-        async with self._lock:
-            for _ in range(10):
-                try:
-                    self.doc = await self.container.renew_lease(
-                        self.doc, self.owner, lease_seconds or self.lease_seconds
-                    )
-                    return
-                except PreconditionFailed:
-                    await self._reload()
+        async def attempt(doc: Doc) -> Doc:
+            return await self.container.renew_lease(doc, self.owner, lease_seconds or self.lease_seconds)
+
+        await self._write(attempt)
 
     async def _reload(self) -> None:
         doc = await self.container.get(self.doc["partitionKey"], self.doc["id"])

@@ -21,7 +21,7 @@ from fastapi import APIRouter
 
 from aro.api import errors
 from aro.api.errors import CloudError
-from aro.database import Conflict, Doc, Store, retry_on_precondition_failed
+from aro.database import Conflict, Doc, PreconditionFailed, Store, retry_on_precondition_failed
 from aro.database.containers import SUBSCRIPTIONS
 from aro.database.subscriptions import SubscriptionState, new_subscription_doc, state_of, subscription_view
 from aro.env.config import Mode
@@ -91,8 +91,6 @@ async def put_subscription(arm: Arm, subscriptionId: str) -> Any:
             try:
                 return 201, await subs.create(new)
             except Conflict:
-                from aro.database import PreconditionFailed
-
                 raise PreconditionFailed("created concurrently") from None
         if state_of(doc) is SubscriptionState.DELETED and state is not SubscriptionState.DELETED:
             raise CloudError(
