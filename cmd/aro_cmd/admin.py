@@ -27,16 +27,16 @@ def kubeconfig_cmd(
 ) -> None:
     """Write a Succeeded cluster's admin kubeconfig (decrypted from the store)."""
     from aro.admin.kubeconfig import AdminError, admin_kubeconfig
-    from aro.database import open_store
-    from aro.database.clusters import ClusterCodec
-    from aro.run import sealer_for
+    from aro.api.openshiftclusters import OPENSHIFT_CLUSTERS
+    from aro.database.codec import SealedCodec
+    from aro.run import open_store, sealer_for
 
     cfg = load_config(config, {"dataDirectory": data_dir and str(data_dir)})
 
     async def fetch() -> str:
         store = await open_store(cfg)
         try:
-            return await admin_kubeconfig(store, ClusterCodec(sealer_for(cfg)), resource_id)
+            return await admin_kubeconfig(store, SealedCodec.of(OPENSHIFT_CLUSTERS, sealer_for(cfg)), resource_id)
         finally:
             await store.close()
 

@@ -1,6 +1,7 @@
 """Process composition: what `aro rp`, `aro frontend`, `aro backend` and `aro simulator` start, and
 the order in which they stop (frontend first: no new work; then the backend: running steps reach a
-boundary and leases are released; then the cloud simulator and the store)."""
+boundary and leases are released; then the cloud simulator and the store). The resource kinds served
+come from ``aro.kinds.registry()``."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ import time
 from pathlib import Path
 
 from aro.api.registry import DEFAULT_OPENSHIFT_VERSIONS
-from aro.backend.clusters import ClusterBackend
+from aro.backend.cascade import Cascades
+from aro.backend.operations import OperationBackend, OperationSettings
 from aro.backend.pool import Handler, WorkerPool
 from aro.backend.subscriptions import SubscriptionBackend
 from aro.cloud.azure import AzureCloud, azure_cloud, graph_store_for
@@ -21,18 +23,45 @@ from aro.cloud.credentials import StaticTokenCredential
 from aro.cloud.simulator import SimulatorConfig
 from aro.cloud.simulator import create_app as create_simulator
 from aro.cloud.simulator.server import SimulatorServer
-from aro.cluster.context import Timeouts
-from aro.database import Store, open_store
-from aro.database.clusters import ClusterCodec
-from aro.database.containers import OPENSHIFT_CLUSTERS, SUBSCRIPTIONS
-from aro.env.config import CloudMode, Config, ConfigError, Mode
-from aro.frontend.app import Readiness, create_app
+from aro.database import Store
+from aro.database.codec import codecs_for
+from aro.database.containers import SUBSCRIPTIONS, containers_for
+from aro.env.config import CloudMode, Config, ConfigError, DatabaseMode, Mode
+from aro.frontend.app import create_app
+from aro.frontend.services import Readiness, Services
+from aro.kinds import Registry, registry
+from aro.steps import StepEnv, Timeouts
 from aro.util.crypto import Sealer, load_or_create_key
 from aro.util.metrics import Metrics
 from aro.util.pki import ensure_dev_serving_cert
 from aro.util.serve import HTTPSServer, TLSFiles
 
 log = logging.getLogger("aro.run")
+
+
+async def open_store(config: Config, served: Registry | None = None) -> Store:
+    """Open the store the configuration names, with the containers of the kinds served: the SQLite file
+    (created when absent) or Cosmos DB (database and containers created when absent in development mode,
+    only verified in production mode)."""
+    containers = containers_for((served or registry()).kinds)
+    if config.database.mode is DatabaseMode.EMBEDDED:
+        from aro.database.sqlite import SQLiteStore
+
+        return await SQLiteStore(config.data_path / "aro.db", containers).open()
+    from aro.database.cosmos import CosmosStore
+
+    cosmos = config.database.cosmos
+    if not cosmos.endpoint:
+        raise ConfigError("database.cosmos.endpoint: required when database.mode is cosmos")
+    return await CosmosStore(
+        cosmos.endpoint,
+        containers,
+        database=cosmos.database,
+        key=cosmos.key or None,
+        verify=cosmos.verify,
+        ca_file=cosmos.ca_file or None,
+        create=config.mode is Mode.DEVELOPMENT,
+    ).open()
 
 
 def sealer_for(config: Config) -> Sealer:
@@ -94,28 +123,32 @@ async def wait_for_signal() -> None:
             loop.remove_signal_handler(sig)
 
 
-def make_pool(config: Config, store: Store, sealer: Sealer, cloud: Cloud, metrics: Metrics) -> WorkerPool:
-    codec = ClusterCodec(sealer)
+def make_pool(
+    config: Config, store: Store, sealer: Sealer, cloud: Cloud, metrics: Metrics, served: Registry
+) -> WorkerPool:
+    """The worker pool: one operation backend per kind (its workflow), and the subscription cascade."""
     b = config.backend
-    timeouts = Timeouts(b.condition_timeout_seconds, b.condition_poll_seconds)
-    clusters = ClusterBackend(store, codec, cloud, b.max_dequeues, timeouts, metrics)
-    subscriptions = SubscriptionBackend(store, codec, b.retry_later_seconds)
-    return WorkerPool(
-        store,
-        b,
-        [
-            Handler(OPENSHIFT_CLUSTERS.name, clusters.handle),
-            Handler(SUBSCRIPTIONS.name, subscriptions.handle),
-        ],
-        metrics,
-    )
+    env = StepEnv(store, cloud, Timeouts(b.condition_timeout_seconds, b.condition_poll_seconds))
+    codecs = codecs_for(served.kinds, sealer)
+    settings = OperationSettings.of(b)
+    handlers = [
+        Handler(
+            w.kind.container_name,
+            OperationBackend(w, served.kinds, store, env, codecs, settings, config.location, metrics).handle,
+        )
+        for w in served.workflows
+    ]
+    cascades = Cascades(store, served.kinds, codecs, config.location)
+    handlers.append(Handler(SUBSCRIPTIONS.name, SubscriptionBackend(cascades, b.retry_later_seconds).handle))
+    return WorkerPool(store, b, handlers, metrics)
 
 
 async def run_rp(config: Config, *, frontend: bool = True, backend: bool = True) -> None:
     """Run until SIGTERM/SIGINT, then stop cleanly."""
     started = time.monotonic()
+    served = registry()
     sealer = sealer_for(config)
-    store: Store = await open_store(config)
+    store: Store = await open_store(config, served)
     readiness = Readiness(store_open=True, backend_polling=not backend)
     metrics = Metrics()
     server: HTTPSServer | None = None
@@ -128,10 +161,19 @@ async def run_rp(config: Config, *, frontend: bool = True, backend: bool = True)
                 simulator = simulator_server(config)
                 await simulator.start()
             cloud = make_cloud(config, simulator.base_url if simulator else None)
-            pool = make_pool(config, store, sealer, cloud, metrics)
+            pool = make_pool(config, store, sealer, cloud, metrics, served)
             await pool.start()
         if frontend:
-            app = create_app(config, store, sealer, DEFAULT_OPENSHIFT_VERSIONS, readiness, metrics)
+            services = Services(
+                config=config,
+                store=store,
+                sealer=sealer,
+                kinds=served.kinds,
+                catalogs={"openShiftVersions": DEFAULT_OPENSHIFT_VERSIONS},
+                metrics=metrics,
+                readiness=readiness,
+            )
+            app = create_app(services)
             server = HTTPSServer(app, config.frontend.host, config.frontend.port, frontend_tls(config))
             await server.start()
         if pool is not None:

@@ -10,17 +10,12 @@ from typing import Any
 
 import pytest
 
-from aro.api.cluster import (
-    EffectiveOutboundIP,
-    InstallProgress,
-    OpenShiftCluster,
-    ProvisioningState,
-    SystemData,
-    WorkerProfile,
-)
+from aro.api.cluster import EffectiveOutboundIP, OpenShiftCluster, WorkerProfile
 from aro.api.errors import CloudError
-from aro.api.registry import VERSIONS
-from aro.api.version import ClusterAPI, ValidationContext
+from aro.api.openshiftclusters import OPENSHIFT_CLUSTERS
+from aro.api.resource import OperationProgress, ProvisioningState, SystemData
+from aro.api.version import ResourceAPI, ValidationContext
+from tests.fixtures.clusters import cluster_body, subnet_id
 
 SUB = "11111111-2222-3333-4444-555555555555"
 RG = "myRG"
@@ -34,6 +29,7 @@ CTX = ValidationContext(
     location="eastus",
     versions=("4.16.30", "4.17.27", "4.18.34"),
     default_version="4.18.34",
+    resource_type="Microsoft.RedHatOpenShift/openShiftClusters",
 )
 PULL_SECRET = json.dumps({"auths": {"cloud.openshift.com": {"auth": "dXNlcjpwYXNz", "email": "me@example.com"}}})
 CLIENT_SECRET = "sp-s3cret-value"
@@ -41,14 +37,13 @@ KUBEADMIN_PASSWORD = "kubeadmin-s3cret"
 ADMIN_KUBECONFIG = "apiVersion: v1\nkind: Config\nusers: [{name: admin, user: {token: admin-s3cret}}]\n"
 SECRETS = (PULL_SECRET, CLIENT_SECRET, KUBEADMIN_PASSWORD, ADMIN_KUBECONFIG, "dXNlcjpwYXNz")
 
-V2025: ClusterAPI = VERSIONS["2025-07-25"].cluster
-V2019: ClusterAPI = VERSIONS["2019-12-31-preview"].cluster
+ClusterAPI = ResourceAPI[OpenShiftCluster]
+V2025: ClusterAPI = OPENSHIFT_CLUSTERS.version("2025-07-25").resource
+V2019: ClusterAPI = OPENSHIFT_CLUSTERS.version("2019-12-31-preview").resource
 
 
 def subnet(name: str, vnet: str = "aro-vnet", rg: str = "vnet-rg", sub: str = SUB) -> str:
-    return (
-        f"/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Network/virtualNetworks/{vnet}/subnets/" + name
-    )
+    return subnet_id(sub, name, vnet, rg)
 
 
 def msi(name: str) -> str:
@@ -59,46 +54,16 @@ def cli_body() -> dict[str, Any]:
     """What ``az aro create`` sends with api-version 2025-07-25 (service principal cluster): the recorded
     body of the reference checklist, section C, with ``--pull-secret`` and ``--tags env=test`` given (without
     them the CLI sends ``"pullSecret": ""`` and no tags: see the ``pull-secret-empty``/``tags-null`` cases)."""
-    return {
-        "location": "eastus",
-        "tags": {"env": "test"},
-        "properties": {
-            "clusterProfile": {
-                "pullSecret": PULL_SECRET,
-                "domain": "k2x7mq9a",
-                "resourceGroupId": f"/subscriptions/{SUB}/resourceGroups/aro-k2x7mq9a",
-                "fipsValidatedModules": "Disabled",
-                "version": "",
-            },
-            "networkProfile": {
-                "podCidr": "10.128.0.0/14",
-                "serviceCidr": "172.30.0.0/16",
-                "outboundType": "",
-                "preconfiguredNSG": "Disabled",
-            },
-            "masterProfile": {
-                "vmSize": "Standard_D8s_v5",
-                "subnetId": subnet("master-subnet"),
-                "encryptionAtHost": "Disabled",
-            },
-            "workerProfiles": [
-                {
-                    "name": "worker",
-                    "vmSize": "Standard_D4s_v5",
-                    "diskSizeGB": 128,
-                    "subnetId": subnet("worker-subnet"),
-                    "count": 3,
-                    "encryptionAtHost": "Disabled",
-                }
-            ],
-            "apiserverProfile": {"visibility": "Public"},
-            "ingressProfiles": [{"name": "default", "visibility": "Public"}],
-            "servicePrincipalProfile": {
-                "clientId": "66666666-7777-8888-9999-000000000000",
-                "clientSecret": CLIENT_SECRET,
-            },
-        },
-    }
+    return cluster_body(
+        SUB,
+        domain="k2x7mq9a",
+        pull_secret=PULL_SECRET,
+        client_secret=CLIENT_SECRET,
+        client_id="66666666-7777-8888-9999-000000000000",
+        tags={"env": "test"},
+        master_subnet="master-subnet",
+        worker_subnet="worker-subnet",
+    )
 
 
 def wi_body() -> dict[str, Any]:
@@ -125,7 +90,7 @@ def provisioned(oc: OpenShiftCluster) -> OpenShiftCluster:
     p.storage_suffix = "x7k2p"
     p.kubeadmin_password = KUBEADMIN_PASSWORD
     p.admin_kubeconfig = ADMIN_KUBECONFIG
-    p.install = InstallProgress(phase="install", completed_steps=["ensure_resource_group"])
+    p.progress = OperationProgress(phase="install", completed_steps=["install.ensure_resource_group"])
     p.console_profile.url = "https://console-openshift-console.apps.k2x7mq9a.eastus.aroapp.io/"
     p.apiserver_profile.url = "https://api.k2x7mq9a.eastus.aroapp.io:6443/"
     p.apiserver_profile.ip = "20.1.2.3"

@@ -9,14 +9,15 @@ from typing import Any
 import pytest
 
 from aro.api import v20191231preview, v20250725
-from aro.api.cluster import OpenShiftCluster, ProvisioningState
+from aro.api.cluster import OpenShiftCluster
 from aro.api.external import ExternalModel
-from aro.api.version import ClusterAPI
+from aro.api.resource import ProvisioningState
 from tests.api.fixtures import (
     PULL_SECRET,
     SECRETS,
     V2019,
     V2025,
+    ClusterAPI,
     b64,
     created,
     wi_body,

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from aro.api.cluster import OpenShiftCluster
-from aro.api.registry import VERSIONS
-from aro.api.validation import ClusterRules, validate_cluster
+from aro.api.clustervalidation import ClusterRules, validate_cluster
+from aro.api.openshiftclusters import OPENSHIFT_CLUSTERS
 from tests.api.fixtures import (
     CTX,
     KUBEADMIN_PASSWORD,
@@ -66,7 +66,7 @@ def test_seed_get_never_returns_the_pull_secret(cluster: OpenShiftCluster) -> No
 
 
 def test_seed_credentials(cluster: OpenShiftCluster) -> None:
-    creds = VERSIONS["2019-12-31-preview"].actions["credentials"](cluster)
+    creds = OPENSHIFT_CLUSTERS.version("2019-12-31-preview").actions["credentials"](cluster)
     assert creds == {"kubeadminUsername": "kubeadmin", "kubeadminPassword": KUBEADMIN_PASSWORD}
 
 

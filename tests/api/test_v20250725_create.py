@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from aro.api.cluster import ProvisioningState
+from aro.api.openshiftclusters import OPENSHIFT_CLUSTERS
+from aro.api.resource import ProvisioningState
 from tests.api.fixtures import (
     CTX,
     DELETE,
@@ -287,9 +288,25 @@ def test_workload_identity_create_maps_identities() -> None:
     assert oc.properties.service_principal_profile is None
 
 
-def test_invalid_resource_name_from_url() -> None:
-    ctx = dataclasses.replace(CTX, name="bad.", resource_id=RESOURCE_ID[: -len(NAME)] + "bad.")
-    expect_error(lambda: V2025.put(cli_body(), None, ctx), "InvalidParameter", "name")
+@pytest.mark.parametrize(
+    ("name", "valid"),
+    [
+        ("myCluster", True),
+        ("a", True),
+        ("x" * 90, True),
+        ("with.dots_and-(parens)", True),
+        ("bad.", False),  # ends in '.'
+        ("x" * 91, False),
+        ("bad name", False),
+        ("bad\n", False),
+        ("\u212aelvin", False),  # KELVIN SIGN lower-cases to ASCII 'k': refused, not aliased
+        ("", False),
+    ],
+)
+def test_cluster_name_rule(name: str, valid: bool) -> None:
+    """The kind's one name rule, which the frontend (400 InvalidResourceName on PUT) and preflight
+    (400 InvalidParameter, target ``name``) apply to the name in the URL."""
+    assert OPENSHIFT_CLUSTERS.names.valid(name) is valid
 
 
 def test_version_check_skipped_without_catalog() -> None:

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from aro.api.cluster import OpenShiftCluster, ProvisioningState
+from aro.api.cluster import OpenShiftCluster
+from aro.api.resource import ProvisioningState
 from tests.api.fixtures import (
     CLIENT_SECRET,
     CTX,
@@ -191,10 +192,10 @@ def test_update_keeps_backend_fields_and_never_mutates_current(sp_cluster: OpenS
     new = V2025.patch({"tags": {"a": "b"}}, sp_cluster, CTX)
     assert sp_cluster.dump() == before
     np_, cp_ = new.properties, sp_cluster.properties
-    assert (np_.infra_id, np_.kubeadmin_password, np_.install) == (
+    assert (np_.infra_id, np_.kubeadmin_password, np_.progress) == (
         cp_.infra_id,
         KUBEADMIN_PASSWORD,
-        cp_.install,
+        cp_.progress,
     )
     assert np_.worker_profiles_status == cp_.worker_profiles_status
     assert (np_.console_profile.url, np_.apiserver_profile.ip) == (

@@ -111,4 +111,4 @@ def test_install_update_delete_with_the_azure_provider(
     rg_puts = [e["status"] for e in arm if e["method"] == "PUT" and e["path"].lower().endswith("/aro-azlife")]
     assert rg_puts[:3] == [403, 403, 201], "authorization failures were retried, then the install went on"
     steps = {e.get("step") for e in arm}
-    assert {"ensure_resource_group", "deploy_cluster_resources", "remove_bootstrap"} <= steps
+    assert {"install.ensure_resource_group", "install.deploy_cluster_resources", "install.remove_bootstrap"} <= steps

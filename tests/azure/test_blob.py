@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from azure.storage.blob.aio import BlobServiceClient
 
-from aro.cloud.blob import GraphIntegrityError, GraphStore, graph_store_of
+from aro.cloud.blob import GraphIntegrityError, GraphStore
 from aro.env.config import BlobConfig
 from aro.util.crypto import Sealer
 from tests.azure.conftest import ACCOUNT_KEY, Azurite
@@ -95,9 +96,13 @@ async def test_another_key_cannot_open_it(store: GraphStore, azurite: Azurite) -
         await other.close()
 
 
-def test_not_configured_means_no_store() -> None:
+def test_not_configured_means_no_store(tmp_path: Path) -> None:
+    from aro.cloud.azure import graph_store_for
+    from aro.env.config import load
+
     assert not BlobConfig().configured
-    assert graph_store_of(object()) is None
+    config = load(environ={"ARO_DATA_DIRECTORY": str(tmp_path)})
+    assert graph_store_for(config, Sealer(os.urandom(32))) is None
 
 
 def test_missing_azurite_fails_in_ci_and_skips_elsewhere(monkeypatch: pytest.MonkeyPatch) -> None:

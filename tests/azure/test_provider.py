@@ -8,7 +8,6 @@ import pytest
 from azure.identity.aio import ClientSecretCredential, DefaultAzureCredential, ManagedIdentityCredential
 
 from aro.cloud.azure import AzureCloud, arm_scope, credential_for
-from aro.cloud.blob import graph_store_of
 from aro.env.config import AzureConfig, ConfigError, load
 from aro.run import make_cloud
 from aro.util.pki import ensure_dev_serving_cert
@@ -68,7 +67,7 @@ async def test_make_cloud_azure_mode(tmp_path: Path) -> None:
         endpoint = cloud.cluster_endpoint("sub", "rg", "mydomain")
         assert endpoint.url == "https://api.mydomain.westeurope.aroapp.io:6443"
         assert cloud.cluster_endpoint("sub", "rg", "my.custom.example").url == "https://api.my.custom.example:6443"
-        assert graph_store_of(cloud) is None, "no blob storage configured: the graph step is skipped"
+        assert cloud.graph_store is None, "no blob storage configured: the graph step is skipped"
     finally:
         await cloud.close()
 
@@ -82,7 +81,7 @@ async def test_make_cloud_azure_mode(tmp_path: Path) -> None:
     cloud = make_cloud(templated, None)
     try:
         assert cloud.cluster_endpoint("sub", "rg1", "d").url == "https://k.example/rg1"
-        assert graph_store_of(cloud) is not None
+        assert cloud.graph_store is not None
     finally:
         await cloud.close()
 
@@ -119,6 +118,6 @@ async def test_simulator_mode_carries_the_graph_store_when_configured(tmp_path: 
     )
     cloud = make_cloud(config, "https://127.0.0.1:1")
     try:
-        assert graph_store_of(cloud) is not None
+        assert cloud.graph_store is not None
     finally:
         await cloud.close()

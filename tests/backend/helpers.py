@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from pathlib import Path
 from typing import Any
 
 import httpx
+
+from tests.fixtures.clusters import cluster_body
+from tests.fixtures.store import StoreView
 
 SUB = "11111111-2222-3333-4444-555555555555"
 V = "2025-07-25"
@@ -20,46 +22,17 @@ def cluster_url(name: str, rg: str = "rg", sub: str = SUB) -> str:
 
 def body(name: str, sub: str = SUB, workers: int = 3) -> dict[str, Any]:
     """A 2025-07-25 create body as `az aro create` sends it."""
-    vnet = f"/subscriptions/{sub}/resourceGroups/vnet-rg/providers/Microsoft.Network/virtualNetworks/vnet"
-    return {
-        "location": "eastus",
-        "tags": {"team": "aro"},
-        "properties": {
-            "clusterProfile": {
-                "pullSecret": '{"auths":{"registry.example.com":{"auth":"c2VjcmV0"}}}',
-                "domain": name[:8] + "dom",
-                "resourceGroupId": f"/subscriptions/{sub}/resourceGroups/aro-{name}",
-                "fipsValidatedModules": "Disabled",
-                "version": "",
-            },
-            "networkProfile": {
-                "podCidr": "10.128.0.0/14",
-                "serviceCidr": "172.30.0.0/16",
-                "preconfiguredNSG": "Disabled",
-            },
-            "masterProfile": {
-                "vmSize": "Standard_D8s_v5",
-                "subnetId": vnet + "/subnets/master",
-                "encryptionAtHost": "Disabled",
-            },
-            "workerProfiles": [
-                {
-                    "name": "worker",
-                    "vmSize": "Standard_D4s_v5",
-                    "diskSizeGB": 128,
-                    "subnetId": vnet + "/subnets/worker",
-                    "count": workers,
-                    "encryptionAtHost": "Disabled",
-                }
-            ],
-            "apiserverProfile": {"visibility": "Public"},
-            "ingressProfiles": [{"name": "default", "visibility": "Public"}],
-            "servicePrincipalProfile": {
-                "clientId": "a3d9f0b1-0000-4000-8000-000000000001",
-                "clientSecret": "sp-s3cret-value",
-            },
-        },
-    }
+    return cluster_body(
+        sub,
+        domain=name[:8] + "dom",
+        cluster_resource_group=f"aro-{name}",
+        pull_secret='{"auths":{"registry.example.com":{"auth":"c2VjcmV0"}}}',
+        client_secret="sp-s3cret-value",
+        tags={"team": "aro"},
+        vnet="vnet",
+        workers=workers,
+        outbound_type=None,
+    )
 
 
 def create(c: httpx.Client, name: str, **kw: Any) -> httpx.Response:
@@ -103,18 +76,12 @@ def wait_operation(c: httpx.Client, response: httpx.Response, timeout: float = 6
 
 
 def store_docs(data_dir: Path, container: str) -> list[dict[str, Any]]:
-    """Read documents straight from the embedded store file (read-only)."""
-    conn = sqlite3.connect(f"file:{data_dir / 'aro.db'}?mode=ro", uri=True, timeout=30)
-    try:
-        rows = conn.execute("SELECT body FROM documents WHERE container=?", (container,)).fetchall()
-    finally:
-        conn.close()
-    return [json.loads(r[0]) for r in rows]
+    """Every document of a container of the embedded store (through the Store API)."""
+    return StoreView(data_dir).documents(container)
 
 
 def cluster_doc(data_dir: Path, name: str) -> dict[str, Any] | None:
-    key = cluster_url(name).lower()
-    return next((d for d in store_docs(data_dir, "openShiftClusters") if d["key"] == key), None)
+    return StoreView(data_dir).by_key("openShiftClusters", cluster_url(name).lower())
 
 
 def simulator_requests(data_dir: Path) -> list[dict[str, Any]]:

@@ -30,7 +30,8 @@ def test_progress_admin_view_metrics_and_logs(rp_factory: Any) -> None:
         assert admin.status_code == 200
         doc = admin.json()
         progress = doc["openShiftCluster"]["properties"]["install"]
-        assert progress["currentStep"] == "api_ready" and "deploy_cluster_resources" in progress["completedSteps"]
+        assert progress["currentStep"] == "install.api_ready"
+        assert "install.deploy_cluster_resources" in progress["completedSteps"]
         assert doc["leaseOwner"] and doc["dequeues"] == 1
         text = admin.text
         for secret in ("pullSecret", "clientSecret", "kubeadminPassword", "adminKubeconfig", "caKey", "enc:v1:"):

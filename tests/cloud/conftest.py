@@ -79,6 +79,15 @@ class Simulator:
         assert self.admin is not None
         return list((await self.admin.get("/simulator/faults")).json())
 
+    async def get_resource(self, resource_id: str, api_version: str) -> dict[str, Any] | None:
+        """GET one resource by id from the simulator's ARM API (None when it answers 404)."""
+        assert self.admin is not None
+        resp = await self.admin.get(resource_id, params={"api-version": api_version})
+        if resp.status_code == 404:
+            return None
+        resp.raise_for_status()
+        return dict(resp.json())
+
     async def requests(self, **params: str) -> list[dict[str, Any]]:
         assert self.admin is not None
         resp = await self.admin.get("/simulator/requests", params=params)

@@ -45,7 +45,7 @@ async def test_resource_group_create_get_and_managed_by_conflict(cloud: ArmCloud
     assert e.value.message == f"Resource group '{rg.id}' must not already exist."
 
 
-async def test_deploy_cluster_resources_then_cluster_becomes_ready(cloud: ArmCloud) -> None:
+async def test_deploy_cluster_resources_then_cluster_becomes_ready(sim: Simulator, cloud: ArmCloud) -> None:
     await make_rg(cloud)
     outputs = await cloud.deploy(SUB, RG, "storage", base_template(), PARAMS)
     assert outputs == {"storageAccount": "clusterabc12", "infraId": "c1-x7k2p", "literal": 42}
@@ -59,12 +59,12 @@ async def test_deploy_cluster_resources_then_cluster_becomes_ready(cloud: ArmClo
         rid("Microsoft.Network/dnsZones/c1.eastus.example.com/A/api"),
         rid("Microsoft.Network/dnsZones/c1.eastus.example.com/A/*.apps"),
     }
-    record = await cloud.get_resource(rid("Microsoft.Network/dnsZones/c1.eastus.example.com/A/api"), "2018-05-01")
+    record = await sim.get_resource(rid("Microsoft.Network/dnsZones/c1.eastus.example.com/A/api"), "2018-05-01")
     assert record is not None
     assert record["type"] == "Microsoft.Network/dnsZones/A"
     assert record["properties"]["ARecords"] == [{"ipv4Address": "10.0.0.4"}]
     assert record["properties"]["provisioningState"] == "Succeeded"
-    sa = await cloud.get_resource(rid("microsoft.storage/storageaccounts/CLUSTERABC12"), "2023-01-01")
+    sa = await sim.get_resource(rid("microsoft.storage/storageaccounts/CLUSTERABC12"), "2023-01-01")
     assert sa is not None and sa["id"] == rid("Microsoft.Storage/storageAccounts/clusterabc12")
     assert (sa["location"], sa["sku"], sa["kind"]) == ("eastus", {"name": "Standard_LRS"}, "StorageV2")
 
@@ -158,7 +158,7 @@ async def test_delete_resource_group_removes_contents(sim: Simulator, cloud: Arm
 
     await cloud.delete_resource_group(SUB, RG)
     assert await cloud.get_resource_group(SUB, RG) is None
-    assert await cloud.get_resource(rid("Microsoft.Storage/storageAccounts/clusterabc12"), "2023-01-01") is None
+    assert await sim.get_resource(rid("Microsoft.Storage/storageAccounts/clusterabc12"), "2023-01-01") is None
     with pytest.raises(CloudError) as e:
         await cloud.list_resources(SUB, RG)
     assert e.value.code == "ResourceGroupNotFound"
@@ -170,7 +170,7 @@ async def test_delete_resource_group_removes_contents(sim: Simulator, cloud: Arm
     assert polls and polls[-1]["status"] == 204 and all(p["status"] in (202, 204) for p in polls)
 
 
-async def test_generic_resource_put_get_delete(cloud: ArmCloud) -> None:
+async def test_generic_resource_put_get_delete(sim: Simulator, cloud: ArmCloud) -> None:
     await make_rg(cloud)
     zone = rid("Microsoft.Network/dnsZones/example.com")
     record = f"{zone}/A/api"
@@ -182,7 +182,7 @@ async def test_generic_resource_put_get_delete(cloud: ArmCloud) -> None:
     assert got["id"] == record and got["properties"] == {"TTL": 60, "provisioningState": "Succeeded"}
 
     await cloud.delete_resource(zone, "2018-05-01")  # deletes the child records too
-    assert await cloud.get_resource(record, "2018-05-01") is None
+    assert await sim.get_resource(record, "2018-05-01") is None
     assert await cloud.list_resources(SUB, RG) == []
     await cloud.delete_resource(zone, "2018-05-01")  # absent: no-op
 

@@ -15,9 +15,10 @@ from azure.core.credentials import AccessToken
 from azure.cosmos import PartitionKey
 from azure.cosmos.aio import CosmosClient
 
-from aro.database import Conflict, open_store
+from aro.database import Conflict
 from aro.database.cosmos import COSMOS_SYSTEM_PROPERTIES, CosmosSetupError, CosmosStore
 from aro.env import load
+from aro.run import open_store
 from aro.util.pki import ensure_dev_serving_cert
 from tests.conftest import ARO, REPO
 from tests.database import cosmos_server as local_cosmos

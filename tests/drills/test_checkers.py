@@ -103,5 +103,10 @@ def test_non_arm_errors_are_flagged() -> None:
         response(400, b"Bad Request", "text/plain"),
         response(500, b'{"error":{"code":"X","message":"Traceback (most recent call last)"}}'),
         response(400, b'{"error":{"code":"X","message":"m"},"extra":1}'),
+        response(400, b'{"error":{"code":"X","message":"failed in aro.backend.operations"}}'),
     ):
         assert arm_envelope_problem(bad), bad
+    # a message may quote what the request sent, even if it looks like a module path; only that is spared
+    echo = response(400, b'{"error":{"code":"X","message":"api version \'aro.backend.x\' is unknown"}}')
+    assert arm_envelope_problem(echo, "/p?api-version=aro.backend.x") is None
+    assert arm_envelope_problem(echo, "/p?api-version=2025-07-25")

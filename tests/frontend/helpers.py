@@ -1,19 +1,19 @@
 """Helpers of the frontend conformance suite: request bodies, an ARM client that checks the headers of
-every response, waiting for provisioning states, and snapshots of the store's SQLite file."""
+every response, waiting for provisioning states, and snapshots of the store (through the Store API)."""
 
 from __future__ import annotations
 
 import base64
 import re
-import sqlite3
 import time
 import uuid
-from contextlib import closing
 from typing import Any
 
 import httpx
 
 from tests.conftest import RPProcess
+from tests.fixtures.clusters import cluster_body
+from tests.fixtures.store import StoreView
 
 STABLE = "2025-07-25"
 PREVIEW = "2019-12-31-preview"
@@ -53,47 +53,13 @@ def cli_body(sub: str, name: str, *, tags: dict[str, str] | None = None) -> dict
     """The 2025-07-25 create body `az aro create` sends (reference checklist, section C), with a pull
     secret and tags given. ``domain`` (hence the cluster resource group) is unique per cluster name."""
     domain = re.sub(r"[^a-z0-9]", "", name.lower())[:20] or "cluster"
-    vnet = f"/subscriptions/{sub}/resourceGroups/vnet-rg/providers/Microsoft.Network/virtualNetworks/aro-vnet"
-    return {
-        "location": LOCATION,
-        "tags": {"env": "test"} if tags is None else tags,
-        "properties": {
-            "clusterProfile": {
-                "pullSecret": PULL_SECRET,
-                "domain": domain,
-                "resourceGroupId": f"/subscriptions/{sub}/resourceGroups/aro-{domain}",
-                "fipsValidatedModules": "Disabled",
-                "version": "",
-            },
-            "networkProfile": {
-                "podCidr": "10.128.0.0/14",
-                "serviceCidr": "172.30.0.0/16",
-                "outboundType": "",
-                "preconfiguredNSG": "Disabled",
-            },
-            "masterProfile": {
-                "vmSize": "Standard_D8s_v5",
-                "subnetId": vnet + "/subnets/master",
-                "encryptionAtHost": "Disabled",
-            },
-            "workerProfiles": [
-                {
-                    "name": "worker",
-                    "vmSize": "Standard_D4s_v5",
-                    "diskSizeGB": 128,
-                    "subnetId": vnet + "/subnets/worker",
-                    "count": 3,
-                    "encryptionAtHost": "Disabled",
-                }
-            ],
-            "apiserverProfile": {"visibility": "Public"},
-            "ingressProfiles": [{"name": "default", "visibility": "Public"}],
-            "servicePrincipalProfile": {
-                "clientId": "a3d9f0b1-0000-4000-8000-000000000001",
-                "clientSecret": CLIENT_SECRET,
-            },
-        },
-    }
+    return cluster_body(
+        sub,
+        domain=domain,
+        pull_secret=PULL_SECRET,
+        client_secret=CLIENT_SECRET,
+        tags={"env": "test"} if tags is None else tags,
+    )
 
 
 def seed_body() -> dict[str, Any]:
@@ -224,11 +190,7 @@ class Arm:
 
     # --- the store ---------------------------------------------------------------------------------
 
-    def rows(self, sub: str) -> list[tuple[Any, ...]]:
-        """Every document of the subscription's partition (clusters, operations, the subscription),
-        byte for byte as stored in ``<data_dir>/aro.db``."""
-        db = self.rp.data_dir / "aro.db"
-        with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as conn:
-            return conn.execute(
-                "SELECT * FROM documents WHERE partition_key=? ORDER BY container, id", (sub.lower(),)
-            ).fetchall()
+    def rows(self, sub: str) -> list[tuple[str, Any]]:
+        """Every document of the subscription's partition (clusters, operations, the subscription), as
+        the store holds them (with their etags: any write changes the snapshot)."""
+        return StoreView(self.rp.data_dir).partition(sub)

@@ -10,15 +10,13 @@ Also: internal errors never leak internals, and the subscription state gates req
 from __future__ import annotations
 
 import copy
-import json
-import sqlite3
 from collections.abc import Callable
-from contextlib import closing
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 
+from tests.fixtures.store import StoreView
 from tests.frontend.helpers import (
     PREVIEW,
     PROVIDER,
@@ -215,17 +213,10 @@ def test_internal_errors_are_500_without_internals(arm: Arm) -> None:
     sub = new_sub()
     path = cluster_path(sub, "rg", "corrupt")
     arm.create(sub, "rg", "corrupt")
-    with closing(sqlite3.connect(arm.rp.data_dir / "aro.db", timeout=30)) as conn, conn:
-        (body,) = conn.execute(
-            "SELECT body FROM documents WHERE container='openShiftClusters' AND partition_key=?", (sub,)
-        ).fetchone()
-        doc = json.loads(body)
-        doc["openShiftCluster"]["properties"]["provisioningState"] = "Secret-Internal-Detail"
-        doc["etag"] = "corrupted"  # as every write does: a new etag (rendered bodies are cached by etag)
-        conn.execute(
-            "UPDATE documents SET body=?, etag=? WHERE container='openShiftClusters' AND partition_key=?",
-            (json.dumps(doc), doc["etag"], sub),
-        )
+    store = StoreView(arm.rp.data_dir)
+    (doc,) = store.documents("openShiftClusters", sub)
+    doc["openShiftCluster"]["properties"]["provisioningState"] = "Secret-Internal-Detail"
+    store.replace("openShiftClusters", doc)  # a new etag, as every write (rendered bodies are cached by etag)
     for method, url, body in (
         ("GET", path, None),
         ("GET", rg_list_path(sub, "rg"), None),

@@ -2,25 +2,31 @@
 
 from __future__ import annotations
 
-from aro.api.cluster import ProvisioningState
+from aro.api.cluster import OpenShiftCluster
+from aro.api.openshiftclusters import OPENSHIFT_CLUSTERS
+from aro.api.resource import ProvisioningState
+from aro.api.template import template
 from aro.database import Store
-from aro.database.clusters import ClusterCodec
-from aro.database.containers import OPENSHIFT_CLUSTERS, partition_of
+from aro.database.codec import SealedCodec
+from aro.database.containers import partition_of
 
 
 class AdminError(Exception):
     """A refusal with a message for the operator."""
 
 
-async def admin_kubeconfig(store: Store, codec: ClusterCodec, resource_id: str) -> str:
-    parts = resource_id.strip("/").split("/")
-    if len(parts) != 8 or parts[0].lower() != "subscriptions" or parts[6].lower() != "openshiftclusters":
+async def admin_kubeconfig(store: Store, codec: SealedCodec[OpenShiftCluster], resource_id: str) -> str:
+    rid = "/" + resource_id.strip("/")
+    matched = template(OPENSHIFT_CLUSTERS.route).match(rid)
+    if matched is None or matched[1] != rid:
         raise AdminError(
             f"'{resource_id}' is not a cluster resource id "
             "(/subscriptions/SUB/resourceGroups/RG/providers/Microsoft.RedHatOpenShift/openShiftClusters/NAME)"
         )
-    key = "/" + "/".join(parts).lower()
-    doc = await store.container(OPENSHIFT_CLUSTERS.name).get_by_key(key, partition_of(parts[1]))
+    params = matched[0]
+    doc = await store.container(OPENSHIFT_CLUSTERS.container_name).get_by_key(
+        rid.lower(), partition_of(params["subscriptionId"])
+    )
     if doc is None:
         raise AdminError(f"cluster {resource_id} not found")
     oc = codec.decode(doc)

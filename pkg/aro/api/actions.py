@@ -1,4 +1,4 @@
-"""Renderers shared by api-versions: the credential actions and the versions catalog.
+"""The cluster's credential actions, shared by api-versions.
 
 The frontend checks the cluster state before calling an action; these functions only render (and refuse
 with 400 RequestNotAllowed while the secret does not exist yet).
@@ -9,11 +9,10 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from aro.api.cluster import OpenShiftCluster, OpenShiftVersion
+from aro.api.cluster import OpenShiftCluster
 from aro.api.errors import REQUEST_NOT_ALLOWED, CloudError
 
 KUBEADMIN = "kubeadmin"
-OPENSHIFT_VERSION_TYPE = "Microsoft.RedHatOpenShift/locations/openShiftVersions"
 
 
 def _not_yet(what: str) -> CloudError:
@@ -32,12 +31,3 @@ def admin_credentials(oc: OpenShiftCluster) -> dict[str, Any]:
     if not oc.properties.admin_kubeconfig:
         raise _not_yet("admin credentials")
     return {"kubeconfig": base64.b64encode(oc.properties.admin_kubeconfig.encode()).decode()}
-
-
-def openshift_version_to_external(v: OpenShiftVersion, resource_id: str) -> dict[str, Any]:
-    return {
-        "id": resource_id,
-        "name": v.version,
-        "type": OPENSHIFT_VERSION_TYPE,
-        "properties": {"version": v.version},
-    }

@@ -5,48 +5,17 @@ document, under ``openShiftCluster``) and the backend reads and writes it. Attri
 the JSON form (``dump()``) is camelCase. Unknown fields are kept (``extra="allow"``) so a document written
 by a newer release survives a round trip through an older one.
 
+The shared parts (envelope, provisioning states, the operation record) are in ``aro.api.resource``.
 Secret fields (listed in ``SECRET_PATHS``) hold plaintext in memory only: the database layer encrypts them
 before they are written and decrypts them after they are read. They are never rendered by converters.
 """
 
 from __future__ import annotations
 
-from enum import StrEnum
-from typing import Any
+from pydantic import Field
 
-from pydantic import BaseModel, ConfigDict, Field
-from pydantic.alias_generators import to_camel
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="allow", validate_assignment=False)
-
-
-class ProvisioningState(StrEnum):
-    CREATING = "Creating"
-    UPDATING = "Updating"
-    ADMIN_UPDATING = "AdminUpdating"
-    DELETING = "Deleting"
-    SUCCEEDED = "Succeeded"
-    FAILED = "Failed"
-    CANCELED = "Canceled"
-
-    @property
-    def terminal(self) -> bool:
-        return self in TERMINAL_STATES
-
-
-TERMINAL_STATES = frozenset({ProvisioningState.SUCCEEDED, ProvisioningState.FAILED, ProvisioningState.CANCELED})
-NON_TERMINAL_STATES = frozenset(set(ProvisioningState) - TERMINAL_STATES)
-
-
-class SystemData(_Model):
-    created_by: str | None = None
-    created_by_type: str | None = None
-    created_at: str | None = None
-    last_modified_by: str | None = None
-    last_modified_by_type: str | None = None
-    last_modified_at: str | None = None
+from aro.api.resource import RESOURCE_PROVIDER, OperationProgress, Resource, ResourceProperties
+from aro.api.resource import Model as _Model
 
 
 class UserAssignedIdentity(_Model):
@@ -140,28 +109,6 @@ class IngressProfile(_Model):
     ip: str = ""
 
 
-class StepRun(_Model):
-    """One execution of one step: which lease owner ran it, when it started and (if it did) ended."""
-
-    step: str
-    owner: str
-    started: float
-    ended: float | None = None
-
-
-class InstallProgress(_Model):
-    """Backend bookkeeping of the latest operation's steps (see aro.cluster.steps). Kept after the
-    operation ends, as its record; a new operation (another asyncOperationId or state) starts afresh."""
-
-    phase: str = ""  # the provisioningState being worked: Creating | Updating | Deleting
-    operation_id: str | None = None
-    current_step: str | None = None
-    completed_steps: list[str] = Field(default_factory=list)
-    total_steps: int = 0
-    history: list[StepRun] = Field(default_factory=list)
-    started_at: str | None = None
-
-
 class ClusterPKI(_Model):
     """The cluster's generated PKI (install assets)."""
 
@@ -172,11 +119,9 @@ class ClusterPKI(_Model):
     admin_client_cert: str = ""
 
 
-class OpenShiftClusterProperties(_Model):
-    provisioning_state: ProvisioningState = ProvisioningState.SUCCEEDED
-    last_provisioning_state: ProvisioningState | None = None
-    failed_provisioning_state: ProvisioningState | None = None
-    last_error: dict[str, Any] | None = None
+class OpenShiftClusterProperties(ResourceProperties):
+    # The operation record is stored as ``install`` (the name ARO's documents have always used).
+    progress: OperationProgress | None = Field(default=None, alias="install")
 
     cluster_profile: ClusterProfile = Field(default_factory=ClusterProfile)
     console_profile: ConsoleProfile = Field(default_factory=ConsoleProfile)
@@ -195,35 +140,18 @@ class OpenShiftClusterProperties(_Model):
     kubeadmin_password: str = ""  # secret
     admin_kubeconfig: str = ""  # secret (PEM/YAML text)
     cluster_pki: ClusterPKI | None = None
-    install: InstallProgress | None = None
 
 
-class OpenShiftCluster(_Model):
-    """The hub type. ``id``/``name`` keep the casing of the creating PUT."""
+RESOURCE_TYPE = f"{RESOURCE_PROVIDER}/openShiftClusters"
 
-    id: str = ""
-    name: str = ""
-    type: str = "Microsoft.RedHatOpenShift/openShiftClusters"
-    location: str = ""
-    tags: dict[str, str] = Field(default_factory=dict)
+
+class OpenShiftCluster(Resource):
+    """The hub type of ``openShiftClusters``."""
+
+    type: str = RESOURCE_TYPE
     identity: ManagedServiceIdentity | None = None
-    system_data: SystemData | None = None
     properties: OpenShiftClusterProperties = Field(default_factory=OpenShiftClusterProperties)
 
-    def dump(self) -> dict[str, Any]:
-        """JSON-ready camelCase form (plaintext secrets included: for the database layer only)."""
-        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
-
-    @classmethod
-    def load(cls, data: dict[str, Any]) -> OpenShiftCluster:
-        return cls.model_validate(data)
-
-    def copy_deep(self) -> OpenShiftCluster:
-        return self.model_copy(deep=True)
-
-
-RESOURCE_TYPE = "Microsoft.RedHatOpenShift/openShiftClusters"
-RESOURCE_PROVIDER = "Microsoft.RedHatOpenShift"
 
 # JSON paths (camelCase, under the cluster object) of fields encrypted at rest and never rendered.
 SECRET_PATHS: tuple[tuple[str, ...], ...] = (
@@ -242,3 +170,7 @@ class OpenShiftVersion(_Model):
     version: str
     enabled: bool = True
     default: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.version

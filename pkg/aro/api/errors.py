@@ -2,7 +2,9 @@
 
 `CloudError` is raised anywhere in the request or backend path and rendered by one exception handler as
 the ARM envelope ``{"error": {"code", "message", "target"?, "details"?}}`` -- the shape
-``azure.mgmt.core.exceptions.ARMErrorFormat`` parses.
+``azure.mgmt.core.exceptions.ARMErrorFormat`` parses. ``temporary`` (never rendered) marks an error the
+cloud layer expects to clear by itself (a 429/5xx that outlasted the SDK's retries, an unreachable
+endpoint): the backend re-queues such a step instead of failing the operation (``aro.steps.outcomes``).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ REQUEST_BODY_TOO_LARGE = "RequestBodyTooLarge"
 # 403 / 404 / 409 / 412 / 415
 FORBIDDEN = "Forbidden"
 RESOURCE_NOT_FOUND = "ResourceNotFound"
+PARENT_RESOURCE_NOT_FOUND = "ParentResourceNotFound"
 NOT_FOUND = "NotFound"
 CONFLICT = "Conflict"
 PRECONDITION_FAILED = "PreconditionFailed"
@@ -40,6 +43,7 @@ UNSUPPORTED_MEDIA_TYPE = "UnsupportedMediaType"
 METHOD_NOT_ALLOWED = "MethodNotAllowed"
 # 500 and backend outcomes
 INTERNAL_SERVER_ERROR = "InternalServerError"
+OPERATION_TIMED_OUT = "OperationTimedOut"
 DEPLOYMENT_FAILED = "DeploymentFailed"
 CLUSTER_RESOURCE_GROUP_ALREADY_EXISTS = "ClusterResourceGroupAlreadyExists"
 
@@ -53,6 +57,7 @@ class CloudError(Exception):
     message: str
     target: str | None = None
     details: list[CloudError] = field(default_factory=list)
+    temporary: bool = field(default=False, compare=False)
 
     def __post_init__(self) -> None:
         super().__init__(self.message)

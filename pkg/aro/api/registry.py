@@ -1,15 +1,17 @@
-"""The registered api-versions and the default versions catalog.
+"""The built-in resource kinds and the default versions catalog.
 
-Handlers look up ``VERSIONS[api_version]`` and never branch on the version (STYLE item 4).
+Handlers look a version up on its kind (``kind.version(api_version)``) and never branch on the version
+(STYLE item 4); the kinds a process serves are passed to it (``aro.kinds`` composes them with their
+backends), so tests and extensions can add kinds without touching this module.
 """
 
 from __future__ import annotations
 
-from aro.api import v20191231preview, v20250725
 from aro.api.cluster import OpenShiftVersion
-from aro.api.version import Version
+from aro.api.kind import Kinds
+from aro.api.openshiftclusters import OPENSHIFT_CLUSTERS, OPENSHIFT_VERSIONS
 
-VERSIONS: dict[str, Version] = {v.api_version: v for v in (v20191231preview.VERSION, v20250725.VERSION)}
+KINDS = Kinds([OPENSHIFT_CLUSTERS], [OPENSHIFT_VERSIONS])
 
 DEFAULT_OPENSHIFT_VERSIONS: list[OpenShiftVersion] = [
     OpenShiftVersion(version="4.16.30"),

@@ -1,18 +1,21 @@
-"""What an external api-version provides, and the registry of versions.
+"""What one external api-version of one resource type provides.
 
-Handlers look up ``VERSIONS[api_version]`` and never branch on the version. Adding an api-version means
-adding a package under ``aro.api`` that builds a ``Version`` and registering it in ``aro.api.registry``.
+Handlers look the version up on the resource's kind (``kind.version(api_version)``) and never branch on
+it. Adding an api-version means adding a package under ``aro.api`` that builds a ``Version`` and listing it
+in its kind's ``versions``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel
 
-from aro.api.cluster import OpenShiftCluster, OpenShiftVersion
+from aro.api.resource import Resource
+
+H = TypeVar("H", bound=Resource)
 
 
 @dataclass(frozen=True)
@@ -24,45 +27,56 @@ class ValidationContext:
     resource_group: str
     name: str
     location: str  # the RP's location (e.g. "eastus")
-    versions: Sequence[str] = ()  # installable OpenShift versions ("4.18.34", ...)
+    versions: Sequence[str] = ()  # installable product versions ("4.18.34", ...)
     default_version: str = ""
+    resource_type: str = ""  # the full ARM type the URL names
+    parent: Resource | None = None  # a child's parent, as stored
 
 
-class ClusterAPI(Protocol):
-    """Per-version conversion, validation and update policy for OpenShiftCluster.
+class ResourceAPI(Protocol[H]):
+    """Per-version conversion, validation and update policy of one hub type.
 
     Errors are raised as ``aro.api.errors.CloudError`` (400) with a ``target`` JSON path where it applies.
     None of the methods mutates its arguments.
     """
 
-    def to_external(self, oc: OpenShiftCluster) -> dict[str, Any]:
+    def to_external(self, hub: H) -> dict[str, Any]:
         """JSON body returned by GET/PUT/PATCH/list: read-only fields included, secrets never."""
         ...
 
-    def put(self, body: Any, current: OpenShiftCluster | None, ctx: ValidationContext) -> OpenShiftCluster:
+    def put(self, body: Any, current: H | None, ctx: ValidationContext) -> H:
         """Validate a PUT body (create when ``current`` is None, else replace) and return the new
-        internal cluster. Defaults are filled on create. Read-only fields in the body are ignored;
+        internal resource. Defaults are filled on create. Read-only fields in the body are ignored;
         ``properties.provisioningState`` equal to the current value is ignored, different -> 400.
         On replace, a change of an immutable field -> 400 PropertyChangeNotAllowed (target = path)."""
         ...
 
-    def patch(self, body: Any, current: OpenShiftCluster, ctx: ValidationContext) -> OpenShiftCluster:
+    def patch(self, body: Any, current: H, ctx: ValidationContext) -> H:
         """JSON merge-patch (RFC 7396; ``tags`` replaced whole; list elements merged by ``name``) onto the
-        current cluster, then the same checks as a replace."""
+        current resource, then the same checks as a replace."""
         ...
 
 
-CredentialAction = Callable[[OpenShiftCluster], dict[str, Any]]
+ActionRenderer = Callable[[H], dict[str, Any]]
+"""A synchronous action: the resource -> the response body (e.g. listCredentials)."""
 
 
 @dataclass(frozen=True)
-class Version:
+class AsyncAction(Generic[H]):
+    """An action that runs as an asynchronous operation: accepted with 202, carried out by the backend as
+    ``request`` (the kind's workflow names a step list for it); ``result`` renders the operation's result
+    once it succeeded (None: 204)."""
+
+    request: str
+    result: Callable[[H], dict[str, Any]] | None = None
+
+
+@dataclass(frozen=True)
+class Version(Generic[H]):
     api_version: str
-    cluster: ClusterAPI
-    # POST .../openShiftClusters/{name}/{action} -> response body; keys are lower-case action names.
-    actions: Mapping[str, CredentialAction] = field(default_factory=dict)
-    # Renders one catalog entry as an ARM proxy resource: (version, resource id) -> body.
-    version_to_external: Callable[[OpenShiftVersion, str], dict[str, Any]] | None = None
+    resource: ResourceAPI[H]
+    # POST .../{name}/{action}; keys are lower-case action names.
+    actions: Mapping[str, ActionRenderer[H] | AsyncAction[H]] = field(default_factory=dict)
     # pydantic models describing the bodies, for the OpenAPI document only.
-    cluster_model: type[BaseModel] | None = None
-    cluster_update_model: type[BaseModel] | None = None
+    model: type[BaseModel] | None = None
+    update_model: type[BaseModel] | None = None

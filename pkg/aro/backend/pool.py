@@ -137,11 +137,8 @@ class WorkerPool:
     async def _release(self, work: Work) -> None:
         """Give an unfinished item back at once (shutdown): lease cleared, dequeue not counted."""
 
-        def release(doc: dict[str, object]) -> None:
-            doc["dequeues"] = max(0, int(doc.get("dequeues") or 1) - 1)  # type: ignore[call-overload]
-
         with contextlib.suppress(Exception):
-            await asyncio.wait_for(asyncio.shield(work.end(release)), 5)
+            await asyncio.wait_for(asyncio.shield(work.release()), 5)
 
     async def stop(self) -> None:
         """Stop claiming; let running items reach a step boundary within backend.shutdownSeconds;

@@ -54,14 +54,26 @@ class Work:
 
         return await self._write(attempt)
 
-    async def end(self, mutate: Callable[[Doc], None]) -> Doc:
-        """Final write: apply ``mutate`` and clear the lease in the same conditional write."""
+    async def end(self, mutate: Callable[[Doc], None], not_before: float = 0.0) -> Doc:
+        """Final write: apply ``mutate`` and clear the lease in the same conditional write; a document left
+        claimable is not claimed again before ``not_before`` (epoch seconds)."""
 
         async def attempt(new: Doc) -> Doc:
             mutate(new)
-            return await self.container.end_lease(new, self.owner)
+            return await self.container.end_lease(new, self.owner, not_before)
 
         return await self._write(attempt)
+
+    async def release(self, not_before: float = 0.0, mutate: Callable[[Doc], None] | None = None) -> Doc:
+        """Give the item back unfinished (shutdown, a re-queue), after applying ``mutate``: the lease is
+        cleared and this claim is not counted against ``maxDequeues``."""
+
+        def apply(doc: Doc) -> None:
+            if mutate is not None:
+                mutate(doc)
+            uncount_claim(doc)
+
+        return await self.end(apply, not_before)
 
     async def delete(self) -> None:
         async def attempt(doc: Doc) -> None:
@@ -69,9 +81,9 @@ class Work:
 
         await self._write(attempt)
 
-    async def renew(self, lease_seconds: float | None = None) -> None:
+    async def renew(self) -> None:
         async def attempt(doc: Doc) -> Doc:
-            return await self.container.renew_lease(doc, self.owner, lease_seconds or self.lease_seconds)
+            return await self.container.renew_lease(doc, self.owner, self.lease_seconds)
 
         await self._write(attempt)
 
@@ -83,6 +95,11 @@ class Work:
             self.lost = True
             raise LostLease(f"{self.doc['id']}: lease now held by {doc.get('leaseOwner')!r}")
         self.doc = doc
+
+
+def uncount_claim(doc: Doc) -> None:
+    """A claim that is given back on purpose does not count as an attempt (``dequeues``)."""
+    doc["dequeues"] = max(0, int(doc.get("dequeues") or 1) - 1)
 
 
 @contextlib.asynccontextmanager

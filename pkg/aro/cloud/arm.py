@@ -20,7 +20,8 @@ The same class talks to Azure or to the simulator; only the endpoint, the creden
   much time has passed; then it surfaces as ``CloudError`` saying how long it was retried.
 - Errors: every ARM failure surfaces as ``CloudError`` with the ARM code and message; a deployment that ends
   ``Failed`` is ``CloudError(400, "DeploymentFailed", "... <inner code>: <inner message>")`` with the inner
-  errors in ``details``; an unreachable endpoint is ``CloudError(503, "ServiceUnavailable", ...)``.
+  errors in ``details``; an unreachable endpoint is ``CloudError(503, "ServiceUnavailable", ...)``. A
+  408/429/5xx answer that outlasted the retries and an unreachable endpoint are marked ``temporary``.
 - Every request carries the per-call headers from ``aro.cloud.context`` (``x-aro-lease-owner``,
   ``x-aro-step``) plus those of ``extra_headers_provider``.
 """
@@ -47,6 +48,7 @@ from azure.mgmt.resource.resources.aio import ResourceManagementClient
 from aro.api.errors import CLUSTER_RESOURCE_GROUP_ALREADY_EXISTS, DEPLOYMENT_FAILED, CloudError
 from aro.cloud.authretry import AuthorizationRetryExhausted, AuthorizationRetryPolicy, CredentialRetryExhausted
 from aro.cloud.base import Cloud, ClusterEndpoint, ResourceGroup
+from aro.cloud.blob import GraphStore
 from aro.cloud.context import (
     request_context,
     request_context_headers,
@@ -150,6 +152,7 @@ def _error_from_odata(status: int, err: Any) -> CloudError:
         str(err.message or ""),
         err.target,
         [_error_from_odata(status, d) for d in (err.details or [])],
+        temporary=status in _RETRY_STATUSES,
     )
 
 
@@ -172,8 +175,8 @@ def cloud_error(e: AzureError) -> CloudError:
         if err is not None and err.code:
             return _error_from_odata(status, err)
         code = "InternalServerError" if status >= 500 else "BadRequest" if status == 400 else f"Http{status}"
-        return CloudError(status, code, e.message or f"HTTP {status}")
-    return CloudError(503, _UNAVAILABLE, f"The cloud endpoint could not be reached: {e.message or e}")
+        return CloudError(status, code, e.message or f"HTTP {status}", temporary=status in _RETRY_STATUSES)
+    return CloudError(503, _UNAVAILABLE, f"The cloud endpoint could not be reached: {e.message or e}", temporary=True)
 
 
 def _deployment_failed(name: str, error: CloudError) -> CloudError:
@@ -241,6 +244,7 @@ class ArmCloud:
         self._http_by_ca: dict[str, httpx.AsyncClient] = {}
         self._retry_total = retry_total
         self._retry_backoff_max = retry_backoff_max
+        self.graph_store: GraphStore | None = None
 
     def _headers(self) -> dict[str, str]:
         headers = request_context_headers()
@@ -370,15 +374,6 @@ class ArmCloud:
         except AzureError as e:
             raise cloud_error(e) from e
 
-    async def get_resource(self, resource_id: str, api_version: str) -> dict[str, Any] | None:
-        try:
-            res = await self._client(_sub_of(resource_id)).resources.get_by_id(resource_id, api_version=api_version)
-        except ResourceNotFoundError:
-            return None
-        except AzureError as e:
-            raise cloud_error(e) from e
-        return res.as_dict()
-
     async def put_resource(self, resource_id: str, api_version: str, body: dict[str, Any]) -> dict[str, Any]:
         """Create or replace one resource by id and wait (not in ``Cloud``; handy for DNS and tests)."""
         try:
@@ -423,7 +418,9 @@ class ArmCloud:
                 resp = await client.get(url, headers=self._headers())
             except httpx.HTTPError as e:
                 if attempt + 1 >= attempts:
-                    raise CloudError(503, _UNAVAILABLE, f"The cluster API at {url} could not be reached: {e}") from e
+                    raise CloudError(
+                        503, _UNAVAILABLE, f"The cluster API at {url} could not be reached: {e}", temporary=True
+                    ) from e
             else:
                 if resp.status_code not in _RETRY_STATUSES or attempt + 1 >= attempts:
                     return resp
@@ -447,6 +444,7 @@ class ArmCloud:
                 resp.status_code if resp.status_code >= 400 else 500,
                 "InternalServerError" if resp.status_code >= 500 else f"Http{resp.status_code}",
                 f"Listing the cluster's nodes failed: HTTP {resp.status_code}: {resp.text[:500]}",
+                temporary=resp.status_code in _RETRY_STATUSES,
             )
         return list(resp.json().get("items") or [])
 

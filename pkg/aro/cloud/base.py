@@ -5,13 +5,17 @@ to Azure, or -- by endpoint and credential only -- to the built-in simulator (``
 which speaks the same ARM REST protocol. The steps cannot tell the two apart.
 
 Errors: ARM failures surface as ``aro.api.errors.CloudError`` carrying the ARM error code and message
-(e.g. ``DeploymentFailed`` with the failing resource's error in ``details``).
+(e.g. ``DeploymentFailed`` with the failing resource's error in ``details``); an error expected to clear by
+itself (429/5xx after the SDK's retries, an unreachable endpoint) is marked ``temporary``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from aro.cloud.blob import GraphStore
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,9 @@ class ClusterEndpoint:
 
 
 class Cloud(Protocol):
+    # Blob storage for the sealed install graph; None when it is not configured (the step is skipped).
+    graph_store: GraphStore | None
+
     async def get_resource_group(self, subscription_id: str, name: str) -> ResourceGroup | None: ...
 
     async def create_resource_group(
@@ -54,8 +61,6 @@ class Cloud(Protocol):
         ...
 
     async def list_resources(self, subscription_id: str, resource_group: str) -> list[dict[str, Any]]: ...
-
-    async def get_resource(self, resource_id: str, api_version: str) -> dict[str, Any] | None: ...
 
     async def delete_resource(self, resource_id: str, api_version: str) -> None:
         """Delete one resource by id and wait; absent: no-op."""

@@ -17,15 +17,15 @@ with the RP's AES-GCM ``Sealer`` and written to container ``aro`` (configurable)
 - Authentication: a connection string, or the account URL with a shared key, or with an azure-identity
   credential (the RP's own in ``cloud.mode: azure``; the identity needs "Storage Blob Data Contributor").
 
-Install steps reach the store through the cloud they were given: ``graph_store_of(ctx.cloud)`` is the
-cloud's ``graph_store`` attribute, or None when blob storage is not configured (the step is skipped).
+Install steps reach the store through the cloud they were given: ``ctx.cloud.graph_store`` (part of the
+``Cloud`` protocol), None when blob storage is not configured (the step is skipped).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import Any
 
 from azure.core.credentials_async import AsyncTokenCredential
 from azure.core.exceptions import (
@@ -44,7 +44,7 @@ from aro.api.errors import CloudError
 from aro.env.config import BlobConfig
 from aro.util.crypto import DecryptError, Sealer
 
-__all__ = ["GRAPH_BLOB", "GraphIntegrityError", "GraphStore", "HasGraphStore", "graph_store_of"]
+__all__ = ["GRAPH_BLOB", "GraphIntegrityError", "GraphStore"]
 
 GRAPH_BLOB = "graph"
 GRAPH_VERSION = "1"
@@ -54,24 +54,21 @@ class GraphIntegrityError(CloudError):
     """The stored graph failed authentication: tampered with, truncated, or sealed under another key."""
 
 
-class HasGraphStore(Protocol):
-    graph_store: GraphStore | None
-
-
-def graph_store_of(cloud: object) -> GraphStore | None:
-    """The graph store a cloud carries (``aro.cloud.azure.AzureCloud``), or None."""
-    store = getattr(cloud, "graph_store", None)
-    return store if isinstance(store, GraphStore) else None
-
-
 def _storage_error(action: str, e: AzureError) -> CloudError:
     if isinstance(e, ServiceRequestError | ServiceResponseError):
-        return CloudError(503, "ServiceUnavailable", f"Blob storage could not be reached while {action}: {e.message}")
+        return CloudError(
+            503, "ServiceUnavailable", f"Blob storage could not be reached while {action}: {e.message}", temporary=True
+        )
     if isinstance(e, ClientAuthenticationError):
         return CloudError(500, "InternalServerError", f"Blob storage refused the RP's credential while {action}.")
     status = e.status_code if isinstance(e, HttpResponseError) and e.status_code else 500
     code = getattr(e, "error_code", None) or "InternalServerError"
-    return CloudError(status if status >= 500 else 500, "InternalServerError", f"{action}: {code}: {e.message}")
+    return CloudError(
+        status if status >= 500 else 500,
+        "InternalServerError",
+        f"{action}: {code}: {e.message}",
+        temporary=status in (408, 429) or status >= 500 and isinstance(e, HttpResponseError),
+    )
 
 
 class GraphStore:

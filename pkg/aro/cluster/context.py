@@ -1,34 +1,38 @@
-"""What every step gets: the cluster (as last persisted), the cloud, and a lease-checked save."""
+"""What every cluster step gets: the cluster (as last persisted), the cloud, and a lease-checked save."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from aro.api.cluster import OpenShiftCluster
 from aro.cloud.base import Cloud, ClusterEndpoint
+from aro.database.containers import BILLING
 from aro.database.store import Container
-
-Mutation = Callable[[OpenShiftCluster], None]
-
-
-@dataclass
-class Timeouts:
-    condition_seconds: float = 1800.0
-    poll_seconds: float = 5.0
+from aro.steps import Mutation, Saver, StepEnv, Target, Timeouts
 
 
 @dataclass
 class ClusterContext:
     oc: OpenShiftCluster
     cloud: Cloud
-    save: Callable[[Mutation], Awaitable[OpenShiftCluster]]  # lease-checked; returns the stored cluster
+    save: Saver[OpenShiftCluster]  # lease-checked; returns the stored cluster
     billing: Container
     cluster_doc_id: str
     timeouts: Timeouts
     tenant_id: str = ""
 
-    async def update(self, mutate: Mutation) -> None:
+    @classmethod
+    def of(cls, env: StepEnv, target: Target[OpenShiftCluster]) -> ClusterContext:
+        return cls(
+            oc=target.hub,
+            cloud=env.cloud,
+            save=target.save,
+            billing=env.store.container(BILLING.name),
+            cluster_doc_id=target.doc_id,
+            timeouts=env.timeouts,
+        )
+
+    async def update(self, mutate: Mutation[OpenShiftCluster]) -> None:
         """Persist a change to the cluster (lease-checked) and refresh ``oc``."""
         self.oc = await self.save(mutate)
 
@@ -48,3 +52,9 @@ class ClusterContext:
     def endpoint(self) -> ClusterEndpoint:
         sub, rg = self.managed_resource_group
         return self.cloud.cluster_endpoint(sub, rg, self.oc.properties.cluster_profile.domain)
+
+    def condition_timeout(self) -> float:
+        return self.timeouts.condition_seconds
+
+    def poll_interval(self) -> float:
+        return self.timeouts.poll_seconds

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import logging
 
-from aro.cloud.blob import graph_store_of
 from aro.cluster.context import ClusterContext
-from aro.cluster.steps import Action, Step
 from aro.database import NotFound, patch
-from aro.database.asyncoperations import utc_now
+from aro.steps import Action, Step
+from aro.util.clock import utc_now
 
 log = logging.getLogger("aro.cluster.delete")
 
@@ -30,7 +29,7 @@ async def delete_resource_group(ctx: ClusterContext) -> None:
 
 async def delete_install_graph(ctx: ClusterContext) -> None:
     """Remove the sealed install graph blob (when blob storage is configured; absent blob: no-op)."""
-    store = graph_store_of(ctx.cloud)
+    store = ctx.cloud.graph_store
     if store is not None and ctx.oc.properties.infra_id:
         await store.delete_graph(ctx.oc.properties.infra_id)
 
@@ -48,7 +47,7 @@ async def mark_billing_deleted(ctx: ClusterContext) -> None:
 
 
 STEPS: list[Step[ClusterContext]] = [
-    Action(delete_resource_group),
-    Action(delete_install_graph),
-    Action(mark_billing_deleted),
+    Action("delete.delete_resource_group", delete_resource_group),
+    Action("delete.delete_install_graph", delete_install_graph),
+    Action("delete.mark_billing_deleted", mark_billing_deleted),
 ]

@@ -10,13 +10,12 @@ from urllib.parse import quote
 from aro.api import errors
 from aro.api.cluster import OpenShiftCluster
 from aro.api.errors import CloudError
-from aro.cloud.blob import graph_store_of
 from aro.cluster import assets, template
 from aro.cluster.common import api_ready, update_cluster_data
 from aro.cluster.context import ClusterContext
-from aro.cluster.steps import Action, Condition, Step
 from aro.database import Conflict
-from aro.database.asyncoperations import utc_now
+from aro.steps import Action, Condition, Step
+from aro.util.clock import utc_now
 
 _LOWER = string.ascii_lowercase + string.digits
 
@@ -74,7 +73,7 @@ async def generate_install_assets(ctx: ClusterContext) -> None:
 async def persist_install_graph(ctx: ClusterContext) -> None:
     """Write the install assets, sealed, to blob ``{infraId}/graph`` (as ARO keeps the installer's graph).
     Skipped when blob storage is not configured; idempotent (the graph is a function of the document)."""
-    store = graph_store_of(ctx.cloud)
+    store = ctx.cloud.graph_store
     if store is None:
         return
     p = ctx.oc.properties
@@ -131,23 +130,21 @@ async def ensure_billing_record(ctx: ClusterContext) -> None:
         pass  # created before a crash: the first creationTime stands
 
 
-def _condition_timeout(ctx: ClusterContext) -> float:
-    return ctx.timeouts.condition_seconds
-
-
-def _poll(ctx: ClusterContext) -> float:
-    return ctx.timeouts.poll_seconds
-
-
 STEPS: list[Step[ClusterContext]] = [
-    Action(validate),
-    Action(ensure_infra_id),
-    Action(ensure_resource_group),
-    Action(generate_install_assets),
-    Action(persist_install_graph),
-    Action(deploy_cluster_resources),
-    Condition(api_ready, _condition_timeout, _poll, "The cluster API server did not become ready in time."),
-    Action(remove_bootstrap),
-    Action(update_cluster_data),
-    Action(ensure_billing_record),
+    Action("install.validate", validate),
+    Action("install.ensure_infra_id", ensure_infra_id),
+    Action("install.ensure_resource_group", ensure_resource_group),
+    Action("install.generate_install_assets", generate_install_assets),
+    Action("install.persist_install_graph", persist_install_graph),
+    Action("install.deploy_cluster_resources", deploy_cluster_resources),
+    Condition(
+        "install.api_ready",
+        api_ready,
+        ClusterContext.condition_timeout,
+        ClusterContext.poll_interval,
+        "The cluster API server did not become ready in time.",
+    ),
+    Action("install.remove_bootstrap", remove_bootstrap),
+    Action("install.update_cluster_data", update_cluster_data),
+    Action("install.ensure_billing_record", ensure_billing_record),
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from aro.cluster.common import api_ready, deploy_resources, remove_surplus_resources, update_cluster_data
 from aro.cluster.context import ClusterContext
-from aro.cluster.steps import Action, Condition, Step
+from aro.steps import Action, Condition, Step
 
 
 async def reconcile_tags(ctx: ClusterContext) -> None:
@@ -15,18 +15,16 @@ async def reconcile_tags(ctx: ClusterContext) -> None:
     await ctx.cloud.create_resource_group(sub, rg, ctx.oc.location, ctx.oc.id, tags)
 
 
-def _timeout(ctx: ClusterContext) -> float:
-    return ctx.timeouts.condition_seconds
-
-
-def _poll(ctx: ClusterContext) -> float:
-    return ctx.timeouts.poll_seconds
-
-
 STEPS: list[Step[ClusterContext]] = [
-    Action(reconcile_tags),
-    Action(deploy_resources),  # new workers, outbound IPs, credentials in resource properties
-    Action(remove_surplus_resources),
-    Condition(api_ready, _timeout, _poll, "The cluster API server did not become ready in time."),
-    Action(update_cluster_data),
+    Action("update.reconcile_tags", reconcile_tags),
+    Action("update.deploy_resources", deploy_resources),  # new workers, outbound IPs, credentials in properties
+    Action("update.remove_surplus_resources", remove_surplus_resources),
+    Condition(
+        "update.api_ready",
+        api_ready,
+        ClusterContext.condition_timeout,
+        ClusterContext.poll_interval,
+        "The cluster API server did not become ready in time.",
+    ),
+    Action("update.update_cluster_data", update_cluster_data),
 ]

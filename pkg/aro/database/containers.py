@@ -1,22 +1,40 @@
-"""The containers of the RP and how documents are keyed and partitioned (names as in ARO)."""
+"""The containers of the RP and how documents are keyed and partitioned (names as in ARO).
+
+Every resource kind lives in a container of its own (``kind.container_name``), so a prefix list of one
+kind can never return another; its documents are claimable (backend work) while the hub's
+provisioningState is non-terminal.
+"""
 
 from __future__ import annotations
 
-from aro.api.cluster import NON_TERMINAL_STATES
+from typing import Any
+
+from aro.api.kind import Kinds, ResourceKind
+from aro.api.registry import KINDS
+from aro.api.resource import NON_TERMINAL_STATES
 from aro.database.store import ContainerSpec
 
-OPENSHIFT_CLUSTERS = ContainerSpec(
-    "openShiftClusters",
-    claim_path=("openShiftCluster", "properties", "provisioningState"),
-    claim_values=frozenset(s.value for s in NON_TERMINAL_STATES),
-)
 SUBSCRIPTIONS = ContainerSpec("subscriptions", claim_path=("deleting",), claim_values=frozenset({True}))
 ASYNC_OPERATIONS = ContainerSpec("asyncOperations", default_ttl=7 * 24 * 3600)
 BILLING = ContainerSpec("billing")
 
-ALL = (OPENSHIFT_CLUSTERS, SUBSCRIPTIONS, ASYNC_OPERATIONS, BILLING)
+
+def resource_container(kind: ResourceKind[Any]) -> ContainerSpec:
+    return ContainerSpec(
+        kind.container_name,
+        claim_path=(kind.document_field, "properties", "provisioningState"),
+        claim_values=frozenset(s.value for s in NON_TERMINAL_STATES),
+    )
+
+
+def containers_for(kinds: Kinds) -> tuple[ContainerSpec, ...]:
+    """The containers a process serving ``kinds`` opens."""
+    return (*(resource_container(k) for k in kinds), SUBSCRIPTIONS, ASYNC_OPERATIONS, BILLING)
+
+
+ALL = containers_for(KINDS)  # the built-in kinds'
 
 
 def partition_of(subscription_id: str) -> str:
-    """Cluster, operation and billing documents are partitioned by lower-cased subscription id."""
+    """Resource, operation and billing documents are partitioned by lower-cased subscription id."""
     return subscription_id.lower()

@@ -430,8 +430,8 @@ class CosmosContainer:
     async def replace_with_lease(self, doc: Doc, owner: str) -> Doc:
         return self._after_write(await self._leased_replace(doc, owner, doc.get("leaseOwner")))
 
-    async def end_lease(self, doc: Doc, owner: str) -> Doc:
-        new = {**doc, "leaseOwner": None, "leaseExpires": 0}
+    async def end_lease(self, doc: Doc, owner: str, not_before: float = 0.0) -> Doc:
+        new = {**doc, "leaseOwner": None, "leaseExpires": not_before}  # claimable once it has passed
         return self._after_write(await self._leased_replace(new, owner, doc.get("leaseOwner")))
 
     async def delete_with_lease(self, doc: Doc, owner: str) -> None:

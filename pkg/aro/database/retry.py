@@ -40,23 +40,3 @@ async def patch(
         return await container.replace(doc)
 
     return await retry_on_precondition_failed(once, attempts)
-
-
-async def patch_with_lease(
-    container: Container,
-    partition_key: str,
-    id: str,
-    owner: str,
-    mutate: Callable[[Doc], None],
-    attempts: int = 20,
-) -> Doc:
-    """Like ``patch`` but every write also proves ``owner`` still holds the lease (else LostLease)."""
-
-    async def once() -> Doc:
-        doc = await container.get(partition_key, id)
-        if doc is None:
-            raise NotFound(f"{container.spec.name}/{id}")
-        mutate(doc)
-        return await container.replace_with_lease(doc, owner)
-
-    return await retry_on_precondition_failed(once, attempts)

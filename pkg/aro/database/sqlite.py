@@ -404,11 +404,11 @@ class SQLiteContainer:
 
         return self._after_write(await self.store.write(tx))
 
-    async def end_lease(self, doc: Doc, owner: str) -> Doc:
+    async def end_lease(self, doc: Doc, owner: str, not_before: float = 0.0) -> Doc:
         def tx(conn: sqlite3.Connection) -> Doc:
             new = dict(doc)
             new["leaseOwner"] = None
-            new["leaseExpires"] = 0
+            new["leaseExpires"] = not_before  # claimable once it has passed
             return self._leased_replace(conn, new, owner, time.time())
 
         return self._after_write(await self.store.write(tx))

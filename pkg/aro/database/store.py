@@ -20,9 +20,6 @@ from typing import Any, Generic, Protocol, TypeVar
 Doc = dict[str, Any]
 C = TypeVar("C")
 
-# Fields of the store itself (not of the resource inside the document).
-SYSTEM_FIELDS = ("id", "partitionKey", "key", "etag", "ts", "ttl", "leaseOwner", "leaseExpires", "dequeues")
-
 
 class StoreError(Exception):
     pass
@@ -125,9 +122,10 @@ class Container(Protocol):
         """Replace conditional on etag and on ``owner`` holding the lease (else LostLease)."""
         ...
 
-    async def end_lease(self, doc: Doc, owner: str) -> Doc:
+    async def end_lease(self, doc: Doc, owner: str, not_before: float = 0.0) -> Doc:
         """Write ``doc`` (the caller has set its new state) and clear the lease, in one conditional
-        write; LostLease if ``owner`` no longer holds it."""
+        write; LostLease if ``owner`` no longer holds it. A still claimable document is not claimed again
+        before ``not_before`` (epoch seconds; 0: at once) -- how work is re-queued with a delay."""
         ...
 
     async def delete_with_lease(self, doc: Doc, owner: str) -> None: ...

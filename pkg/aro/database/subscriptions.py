@@ -1,13 +1,15 @@
 """Subscription documents: ``{id, partitionKey, key (= lower-case subscription id), deleting,
 subscription: {state, registrationDate, properties}}``. ``deleting`` makes the document claimable: the
-backend then deletes every cluster of the subscription (cascade) and clears it."""
+backend then deletes every resource of the subscription (cascade) and clears it."""
 
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
-from aro.database.store import Doc
+from aro.database.containers import SUBSCRIPTIONS
+from aro.database.documents import SubscriptionDocument, SubscriptionView
+from aro.database.store import Doc, Store
 
 
 class SubscriptionState(StrEnum):
@@ -18,7 +20,7 @@ class SubscriptionState(StrEnum):
     DELETED = "Deleted"
 
 
-def new_subscription_doc(subscription_id: str, state: SubscriptionState, body: dict[str, Any]) -> Doc:
+def new_subscription_doc(subscription_id: str, state: SubscriptionState, body: dict[str, Any]) -> SubscriptionDocument:
     sid = subscription_id.lower()
     return {
         "id": sid,
@@ -29,17 +31,34 @@ def new_subscription_doc(subscription_id: str, state: SubscriptionState, body: d
     }
 
 
-def subscription_view(state: SubscriptionState, body: dict[str, Any]) -> dict[str, Any]:
+def subscription_view(state: SubscriptionState, body: dict[str, Any]) -> SubscriptionView:
     """What is kept of an ARM subscription notification (account owner PII is dropped)."""
     props = dict(body.get("properties") or {}) if isinstance(body.get("properties"), dict) else {}
     props.pop("accountOwner", None)
-    out: dict[str, Any] = {"state": state.value, "properties": props}
+    out: SubscriptionView = {"state": state.value, "properties": props}
     if isinstance(body.get("registrationDate"), str):
         out["registrationDate"] = body["registrationDate"]
     return out
 
 
-def state_of(doc: Doc | None) -> SubscriptionState | None:
+def state_of(doc: SubscriptionDocument | None) -> SubscriptionState | None:
     if doc is None:
         return None
     return SubscriptionState(doc["subscription"]["state"])
+
+
+class Subscriptions:
+    """The ``subscriptions`` container, typed."""
+
+    def __init__(self, store: Store):
+        self.container = store.container(SUBSCRIPTIONS.name)
+
+    async def get(self, subscription_id: str) -> SubscriptionDocument | None:
+        sid = subscription_id.lower()
+        return cast(SubscriptionDocument | None, await self.container.get(sid, sid))
+
+    async def create(self, doc: SubscriptionDocument) -> SubscriptionDocument:
+        return cast(SubscriptionDocument, await self.container.create(cast(Doc, doc)))
+
+    async def replace(self, doc: SubscriptionDocument) -> SubscriptionDocument:
+        return cast(SubscriptionDocument, await self.container.replace(cast(Doc, doc)))

@@ -147,6 +147,15 @@ class BackendConfig(_Section):
     retry_later_seconds: float = Field(default=60.0, gt=0)  # subscription cascade: wait for busy clusters
     condition_timeout_seconds: float = Field(default=1800.0, gt=0)  # e.g. waiting for the cluster API
     condition_poll_seconds: float = Field(default=0.5, gt=0)
+    # Operation deadlines (from the operation's start; ARO-HCP: create 60 min, delete 12 h); actions use
+    # the update deadline. Past it the operation fails with OperationTimedOut.
+    create_deadline_seconds: float = Field(default=3600.0, gt=0)
+    update_deadline_seconds: float = Field(default=3600.0, gt=0)
+    delete_deadline_seconds: float = Field(default=43200.0, gt=0)
+    # A temporary error (429/5xx after the SDK's retries, unreachable) re-queues the step after this delay,
+    # doubled per re-queue up to the maximum, while the deadline allows.
+    retry_seconds: float = Field(default=5.0, gt=0)
+    retry_max_seconds: float = Field(default=300.0, gt=0)
 
     @property
     def heartbeat(self) -> float:

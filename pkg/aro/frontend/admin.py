@@ -1,51 +1,62 @@
-"""The admin API (SRE view; production mode requires the admin client certificate for /admin):
-cluster documents as stored -- lease, dequeues, current operation, step progress and history --
-with every secret field removed."""
+"""The admin API (SRE view; production mode requires the admin client certificate for /admin): every
+kind's documents as stored -- lease, dequeues, current operation, step progress and history -- with every
+secret field removed. ``/admin/providers/microsoft.redhatopenshift/{type}`` lists a kind's documents across
+subscriptions; ``/admin`` + a resource's URL shows one."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
+from fastapi.responses import Response
 
 from aro.api import errors
 from aro.api.errors import CloudError
-from aro.database import Store
-from aro.database.clusters import redacted
-from aro.database.containers import OPENSHIFT_CLUSTERS, partition_of
-from aro.frontend.arm import Arm, reply
+from aro.api.kind import Kinds, ResourceKind
+from aro.api.resource import RESOURCE_PROVIDER
+from aro.api.template import template
+from aro.database.containers import partition_of
+from aro.frontend.arm import ArmRequest, reply
 from aro.frontend.paging import Pager
-
-router = APIRouter(prefix="/admin", tags=["admin"])
-
-
-def _store(request: Request) -> Store:
-    store: Store = request.app.state.store
-    return store
+from aro.frontend.resources import ResourcePath, endpoint_for
 
 
-@router.get("/providers/microsoft.redhatopenshift/openshiftclusters", summary="Admin: every cluster document")
-async def list_all(arm: Arm) -> Any:
-    pager = Pager(arm, scope="admin")
-    page = (
-        await _store(arm.request)
-        .container(OPENSHIFT_CLUSTERS.name)
-        .list_page(continuation=pager.continuation, max_items=pager.page_size)
-    )
-    body: dict[str, Any] = {"value": [redacted(d) for d in page.items]}
+async def list_all(arm: ArmRequest, kind: ResourceKind[Any]) -> Response:
+    pager = Pager(arm, scope=f"admin|{kind.container_name}")
+    container = arm.services.store.container(kind.container_name)
+    page = await container.list_page(continuation=pager.continuation, max_items=pager.page_size)
+    codec = arm.services.codec(kind)
+    body: dict[str, Any] = {"value": [codec.redacted(d) for d in page.items]}
     if page.continuation:
         body["nextLink"] = pager.next_link(page.continuation)
     return reply(200, body)
 
 
-@router.get(
-    "/subscriptions/{subscriptionId}/resourcegroups/{resourceGroupName}/providers/microsoft.redhatopenshift"
-    "/openshiftclusters/{resourceName}",
-    summary="Admin: one cluster document",
-)
-async def get_one(arm: Arm, subscriptionId: str, resourceGroupName: str, resourceName: str) -> Any:
-    key = "/" + "/".join(arm.segments[1:9]).lower()
-    doc = await _store(arm.request).container(OPENSHIFT_CLUSTERS.name).get_by_key(key, partition_of(subscriptionId))
+async def get_one(arm: ArmRequest, kind: ResourceKind[Any]) -> Response:
+    path = ResourcePath(kind, arm)
+    doc = await arm.services.store.container(kind.container_name).get_by_key(
+        path.key, partition_of(arm.subscription_id)
+    )
     if doc is None:
-        raise CloudError(404, errors.RESOURCE_NOT_FOUND, f"The cluster '{arm.segments[8]}' was not found.")
-    return reply(200, redacted(doc))
+        raise CloudError(404, errors.RESOURCE_NOT_FOUND, f"The {kind.title} '{path.name}' was not found.")
+    return reply(200, arm.services.codec(kind).redacted(doc))
+
+
+def router_for(kinds: Kinds) -> APIRouter:
+    router = APIRouter(prefix="/admin", tags=["admin"])
+    for kind in kinds:
+        every = template(f"/providers/{RESOURCE_PROVIDER}/{kind.type_name}")
+        router.add_api_route(
+            every.path,
+            endpoint_for(list_all, kind, every.params),
+            methods=["GET"],
+            summary=f"Admin: every {kind.title} document",
+        )
+        one = template(kind.route)
+        router.add_api_route(
+            one.path,
+            endpoint_for(get_one, kind, one.params),
+            methods=["GET"],
+            summary=f"Admin: one {kind.title} document",
+        )
+    return router

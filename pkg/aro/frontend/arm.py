@@ -1,19 +1,23 @@
-"""ARM mechanics in one place: path facts, api-version lookup, body reading, responses, LRO headers.
+"""ARM mechanics in one place: path facts, named route parameters, body reading, preconditions,
+``systemData``, responses, LRO headers -- for every resource type.
 
 Handlers receive an ``ArmRequest`` (a FastAPI dependency) and return ``reply(...)``; every error is a
-``CloudError`` rendered by one exception handler (see app.py).
+``CloudError`` rendered by one exception handler (see app.py). Route parameters are read by name from the
+original-casing path (``ArmRequest.params``), never by position.
 
 Where the ARM RPC leaves a choice, or we differ from ARO, deliberately:
 
-- A PUT/PATCH/DELETE on a cluster in a non-terminal provisioningState is 400 ``RequestNotAllowed`` (the
-  RPC allows 409 or 400; ARO answers 400), as are a PUT/PATCH after a failed create or delete ("Delete the
-  cluster") and the credential actions while Creating or Deleting or after such a failure.
+- A write on a resource whose state does not allow it follows its kind's gate: for clusters 400
+  ``RequestNotAllowed`` (the RPC allows 409 or 400; ARO answers 400, see ``aro.api.openshiftclusters``);
+  for kinds on the shared default 409 ``Conflict``, as ARO-HCP answers (also for a child written while its
+  parent is being created or deleted). A child of a missing parent is 404 ``ParentResourceNotFound``.
 - A resource group name that fails ARM's rule is 404 ``ResourceGroupNotFound`` (ARO: 400): to the caller
   such a group does not exist, which is what ARM itself answers.
 - A resource name that fails the rule is 400 ``InvalidResourceName`` on PUT/PATCH (ARO: 400
   ResourceNotFound, which hides why a create was refused) and 404 ``ResourceNotFound`` otherwise.
 - An unknown or missing api-version is 400 ``InvalidResourceType`` (as ARO; ARM's front door would answer
-  MissingApiVersionParameter / NoRegisteredProviderFound before we are called).
+  MissingApiVersionParameter / NoRegisteredProviderFound before we are called); api-versions are per
+  resource type, and the message lists the type's own, by date.
 - ETag / If-Match / If-None-Match follow the RPC table (ARO ignores them).
 - A body over ``frontend.maxBodyBytes`` (1 MiB) is 400 ``RequestBodyTooLarge`` (ARO: 400 InvalidResource);
   JSON with NaN/Infinity or nested deeper than MAX_JSON_DEPTH is 400 ``InvalidRequestContent``.
@@ -25,29 +29,29 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from fastapi import Depends, Query, Request
 from fastapi.responses import Response
 
 from aro.api import errors
-from aro.api.cluster import RESOURCE_PROVIDER, OpenShiftVersion
 from aro.api.errors import CloudError
-from aro.api.registry import VERSIONS
-from aro.api.version import ValidationContext, Version
+from aro.api.kind import OperationFamily
+from aro.api.resource import RESOURCE_PROVIDER, SystemData
+from aro.api.template import template
+from aro.api.validation import normalize_location
+from aro.database import Doc
 from aro.env.config import Config
+from aro.frontend.services import Services, services_of
 
-RESOURCE_TYPE_LOWER = "openshiftclusters"
-# ARM names: resource group (<= 90 chars) and resource (ARO's rule, after lower-casing). Both are ASCII:
-# a value is checked with ``_ascii_match``, as ``str.lower`` maps some non-ASCII letters to ASCII ones
-# (KELVIN SIGN -> "k"), which would let a non-ASCII name pass and alias an ASCII one.
-_RX_NAME = re.compile(r"^[-a-z0-9_().]{0,89}[-a-z0-9_()]\Z")  # \Z: "$" also matches before a final "\n"
+# ARM's resource group rule (<= 90 chars, ASCII: see aro.api.kind.NameRule on why) and UUIDs.
+_RX_RESOURCE_GROUP = re.compile(r"^[-a-z0-9_().]{0,89}[-a-z0-9_()]\Z")  # \Z: "$" also matches before "\n"
 _RX_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
 # The same rules in either case, for the OpenAPI document.
-NAME_PATTERN = r"^[-A-Za-z0-9_().]{0,89}[-A-Za-z0-9_()]$"
+RESOURCE_GROUP_PATTERN = r"^[-A-Za-z0-9_().]{0,89}[-A-Za-z0-9_()]$"
 UUID_PATTERN = r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$"
 
 
@@ -79,29 +83,27 @@ def error_response(err: CloudError) -> Response:
     return reply(err.status, err.envelope())
 
 
+# --- the request ------------------------------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class ArmRequest:
     """What every ARM route needs to know about its request."""
 
     request: Request
-    config: Config
+    services: Services
     path: str  # original casing
-    segments: tuple[str, ...]  # original-casing path segments
-    subscription_id: str  # lower-case
+    params: Mapping[str, str]  # the route's named parameters, original casing
+    subscription_id: str  # lower-case ("" outside a subscription)
     api_version: str
+
+    @property
+    def config(self) -> Config:
+        return self.services.config
 
     @property
     def method(self) -> str:
         return self.request.method
-
-    def version(self) -> Version:
-        v = VERSIONS.get(self.api_version)
-        if v is None:
-            raise invalid_api_version(self.api_version)
-        return v
-
-    def segment(self, index: int) -> str:
-        return self.segments[index]
 
     # --- URLs --------------------------------------------------------------------------------------
 
@@ -121,43 +123,32 @@ class ArmRequest:
         parts = urlsplit(referer) if referer else urlsplit(str(self.request.url))
         if not (parts.scheme and parts.netloc):
             parts = urlsplit(str(self.request.url))
-        params = [(k, v) for k, v in _query_pairs(parts.query) if k.lower() not in {q.lower() for q in query}]
+        params = [
+            (k, v)
+            for k, v in parse_qsl(parts.query, keep_blank_values=True)
+            if k.lower() not in {q.lower() for q in query}
+        ]
         params += list(query.items())
         path = parts.path if referer else self.path
         return urlunsplit((parts.scheme, parts.netloc, path, urlencode(params), ""))
 
-    def operation_url(self, kind: str, operation_id: str) -> str:
-        """Absolute URL of .../locations/{loc}/{operationsstatus|operationresults}/{id}."""
+    def operation_url(self, segment: str, operation_id: str) -> str:
+        """Absolute URL of .../locations/{loc}/{segment}/{id} (an operation's status or result)."""
         return (
             f"{self.base_url}/subscriptions/{self.subscription_id}/providers/{RESOURCE_PROVIDER}"
-            f"/locations/{self.config.location}/{kind}/{operation_id}?api-version={self.api_version}"
+            f"/locations/{self.config.location}/{segment}/{operation_id}?api-version={self.api_version}"
         )
 
-    def async_headers(self, operation_id: str, *, location: bool) -> dict[str, str]:
-        headers = {"Azure-AsyncOperation": self.operation_url("operationsstatus", operation_id)}
+    def async_headers(self, family: OperationFamily, operation_id: str, *, location: bool) -> dict[str, str]:
+        headers = {"Azure-AsyncOperation": self.operation_url(family.status, operation_id)}
         if location:
-            headers["Location"] = self.operation_url("operationresults", operation_id)
+            headers["Location"] = self.operation_url(family.result, operation_id)
         return headers | self.retry_after()
 
     def retry_after(self) -> dict[str, str]:
         """``Retry-After`` (integer seconds) for a running async operation; none when configured 0."""
         retry = self.config.frontend.retry_after_seconds
         return {"Retry-After": str(retry)} if retry > 0 else {}
-
-    # --- validation --------------------------------------------------------------------------------
-
-    def validation_context(self, resource_id: str, resource_group: str, name: str) -> ValidationContext:
-        """What api-version validation needs to know about a cluster named by this request."""
-        catalog: Sequence[OpenShiftVersion] = self.request.app.state.catalog
-        return ValidationContext(
-            resource_id=resource_id,
-            subscription_id=self.subscription_id,
-            resource_group=resource_group,
-            name=name,
-            location=self.config.location,
-            versions=tuple(v.version for v in catalog if v.enabled),
-            default_version=next((v.version for v in catalog if v.default), ""),
-        )
 
     # --- body --------------------------------------------------------------------------------------
 
@@ -227,12 +218,6 @@ def _too_deep(body: Any) -> bool:
     return False
 
 
-def _query_pairs(query: str) -> list[tuple[str, str]]:
-    from urllib.parse import parse_qsl
-
-    return parse_qsl(query, keep_blank_values=True)
-
-
 def _is_json(content_type: str) -> bool:
     media = content_type.split(";", 1)[0].strip().lower()
     return media == JSON or (media.startswith("application/") and media.endswith("+json"))
@@ -254,18 +239,59 @@ def unsupported_media_type(content_type: str) -> CloudError:
     )
 
 
-def invalid_api_version(api_version: str, resource_type: str = "openShiftClusters") -> CloudError:
-    supported = ", ".join(sorted(VERSIONS))
-    return CloudError(
-        400,
-        errors.INVALID_RESOURCE_TYPE,
-        f"The resource type '{resource_type}' could not be found in the namespace '{RESOURCE_PROVIDER}' "
-        f"for api version '{api_version}'. The supported api-versions are '{supported}'.",
-    )
-
-
 def new_operation_id() -> str:
     return str(uuid.uuid4())
+
+
+# --- preconditions and systemData -------------------------------------------------------------------------
+
+
+def http_etag(doc: Doc) -> str:
+    return f'"{doc["etag"]}"'
+
+
+def _etag_matches(header: str, doc: Doc) -> bool:
+    tags = [t.strip() for t in header.split(",")]
+    return "*" in tags or http_etag(doc) in tags or doc["etag"] in tags or f"W/{http_etag(doc)}" in tags
+
+
+def check_preconditions(request: Request, doc: Doc | None) -> None:
+    """If-Match / If-None-Match per the ARM RPC table (412 PreconditionFailed)."""
+    if_match = request.headers.get("if-match")
+    if_none_match = request.headers.get("if-none-match")
+    if if_match is not None and (doc is None or not _etag_matches(if_match, doc)):
+        raise CloudError(
+            412,
+            errors.PRECONDITION_FAILED,
+            "The condition specified by If-Match was not met: the resource has changed or does not exist.",
+        )
+    if if_none_match is not None and doc is not None and _etag_matches(if_none_match, doc):
+        raise CloudError(
+            412,
+            errors.PRECONDITION_FAILED,
+            "The condition specified by If-None-Match was not met: the resource already exists.",
+        )
+
+
+def system_data(request: Request, current: SystemData | None, creating: bool) -> SystemData | None:
+    """Merge ARM's x-ms-arm-resource-system-data header (non-empty fields) into the stored systemData."""
+    raw = request.headers.get("x-ms-arm-resource-system-data")
+    if not raw:
+        return current
+    try:
+        header = json.loads(raw)
+    except (ValueError, RecursionError):
+        return current
+    if not isinstance(header, dict):
+        return current
+    merged = (current.model_copy() if current else SystemData()).model_dump(by_alias=True, exclude_none=True)
+    for field in ("createdBy", "createdByType", "createdAt") if creating else ():
+        if isinstance(header.get(field), str) and header[field]:
+            merged[field] = header[field]
+    for field in ("lastModifiedBy", "lastModifiedByType", "lastModifiedAt"):
+        if isinstance(header.get(field), str) and header[field]:
+            merged[field] = header[field]
+    return SystemData.model_validate(merged)
 
 
 # --- path validation -------------------------------------------------------------------------------
@@ -282,25 +308,8 @@ def check_subscription_id(value: str) -> str:
 
 
 def check_resource_group(value: str) -> None:
-    if not _ascii_match(_RX_NAME, value):
+    if not _ascii_match(_RX_RESOURCE_GROUP, value):
         raise CloudError(404, errors.RESOURCE_GROUP_NOT_FOUND, f"Resource group '{value}' could not be found.")
-
-
-def check_resource_name(value: str, method: str) -> None:
-    if _ascii_match(_RX_NAME, value):
-        return
-    if method in ("PUT", "PATCH"):
-        raise CloudError(
-            400,
-            "InvalidResourceName",
-            f"The resource name '{value[:100]}' is invalid: use 1-90 letters, digits, '-', '_', '(', ')' "
-            "or '.', not ending in '.'.",
-        )
-    raise CloudError(
-        404,
-        errors.RESOURCE_NOT_FOUND,
-        f"The Resource 'Microsoft.RedHatOpenShift/openShiftClusters/{value[:100]}' was not found.",
-    )
 
 
 def check_operation_id(value: str) -> str:
@@ -310,51 +319,57 @@ def check_operation_id(value: str) -> str:
 
 
 def check_location(value: str, config: Config) -> None:
-    if value.lower() != config.location.lower():
+    if normalize_location(value) != normalize_location(config.location):
         raise CloudError(400, errors.INVALID_LOCATION, f"The provided location '{value}' is malformed or invalid.")
 
 
-# Resource types (lower-case) of our namespace with routes: a path naming any other type gets 400.
-KNOWN_TYPES = frozenset({RESOURCE_TYPE_LOWER, "locations", "deployments", "operations"})
+_ARM_PATH = re.compile(
+    r"^/subscriptions/(?P<sub>[^/]+)(?:/resourcegroups/(?P<rg>[^/]+))?"
+    r"(?:/providers/(?P<namespace>[^/]+)(?:/(?P<type>[^/]+))?)?",
+    re.IGNORECASE,
+)
 
 
-def unrouted(path: str) -> CloudError:
+def unrouted(path: str, known_types: frozenset[str]) -> CloudError:
     """The error for a path no route serves. As ARO's path validation: a path naming an ARM resource of
     another namespace -> 400 InvalidResourceNamespace, of an unknown type of ours -> 400
-    InvalidResourceType (a malformed subscription id -> 400 InvalidSubscriptionID); else 404 NotFound."""
-    segments = [s for s in path.split("/") if s]
-    low = [s.lower() for s in segments]
-    if len(low) >= 2 and low[0] == "subscriptions":
+    InvalidResourceType (a malformed subscription id -> 400 InvalidSubscriptionID); else 404 NotFound.
+    ``known_types``: the lower-case type segments of our namespace that have routes."""
+    m = _ARM_PATH.match(re.sub("/+", "/", path))
+    if m is not None:
         try:
-            check_subscription_id(segments[1])
+            check_subscription_id(m["sub"])
         except CloudError as e:
             return e
-        at = 4 if len(low) > 4 and low[2] == "resourcegroups" else 2
-        if len(low) > at + 1 and low[at] == "providers":
-            if low[at + 1] != RESOURCE_PROVIDER.lower():
-                return CloudError(
-                    400,
-                    errors.INVALID_RESOURCE_NAMESPACE,
-                    f"The resource namespace '{segments[at + 1][:100]}' is invalid.",
-                )
-            if len(low) > at + 2 and low[at + 2] not in KNOWN_TYPES:
-                return CloudError(
-                    400,
-                    errors.INVALID_RESOURCE_TYPE,
-                    f"The resource type '{segments[at + 2][:100]}' could not be found in the namespace "
-                    f"'{RESOURCE_PROVIDER}'.",
-                )
+        namespace, rtype = m["namespace"], m["type"]
+        if namespace is not None and namespace.lower() != RESOURCE_PROVIDER.lower():
+            return CloudError(
+                400, errors.INVALID_RESOURCE_NAMESPACE, f"The resource namespace '{namespace[:100]}' is invalid."
+            )
+        if namespace is not None and rtype is not None and rtype.lower() not in known_types:
+            return CloudError(
+                400,
+                errors.INVALID_RESOURCE_TYPE,
+                f"The resource type '{rtype[:100]}' could not be found in the namespace '{RESOURCE_PROVIDER}'.",
+            )
     return CloudError(404, errors.NOT_FOUND, "The requested path could not be found.")
 
 
 async def _arm_request(  # async: a sync dependency runs in the anyio thread pool (~80 us a request)
     request: Request, api_version: Annotated[str | None, Query(alias="api-version")] = None
 ) -> ArmRequest:
-    config: Config = request.app.state.config
     path: str = request.scope.get("aro.path", request.url.path)
-    segments = tuple(s for s in path.split("/") if s)
-    sub = check_subscription_id(segments[1]) if len(segments) > 1 and segments[0].lower() == "subscriptions" else ""
-    return ArmRequest(request, config, path, segments, sub, api_version or "")
+    route = request.scope.get("route")
+    params: dict[str, str] = {}
+    route_path = getattr(route, "path", None)
+    if isinstance(route_path, str):
+        matched = template(route_path).match(path)
+        if matched is not None:
+            params = matched[0]
+    sub = params.get("subscriptionId")
+    return ArmRequest(
+        request, services_of(request), path, params, check_subscription_id(sub) if sub else "", api_version or ""
+    )
 
 
 Arm = Annotated[ArmRequest, Depends(_arm_request)]

@@ -1,23 +1,24 @@
-"""The OpenAPI document at /openapi.json, with the real request and response schemas of the newest
+"""The OpenAPI document at /openapi.json, with the real request and response schemas of each kind's newest
 api-version (so that clients and fuzzers can drive the API from it).
 
-Parameters are documented with the values the RP accepts (``api-version``: the newest version, ``2.0``
-for the subscription lifecycle; subscription and operation ids: UUIDs; resource group and resource names:
-ARM's name rule; ``location``: the RP's region), and every status code a route answers is listed; any
-other answer is an ARM error (``default``: CloudError)."""
+Parameters are documented with the values the RP accepts (``api-version``: the newest version of the
+route's resource type, ``2.0`` for the subscription lifecycle; subscription and operation ids: UUIDs;
+resource group and resource names: their kinds' name rules; ``location``: the RP's region), and every
+status code a route answers is listed; any other answer is an ARM error (``default``: CloudError)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel
 
-from aro.api.registry import VERSIONS
-from aro.api.version import Version
+from aro.api.kind import Kinds, sort_api_versions
+from aro.api.template import template
 from aro.database.subscriptions import SubscriptionState
-from aro.frontend.arm import NAME_PATTERN, UUID_PATTERN
+from aro.frontend.arm import RESOURCE_GROUP_PATTERN, UUID_PATTERN
 
 ERROR_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -47,9 +48,24 @@ SUBSCRIPTION_SCHEMA: dict[str, Any] = {
         "properties": {"type": "object"},
     },
 }
+SUBSCRIPTION_PATH = "/subscriptions/{subscriptionId}"
 
 
-def _schema(model: type[BaseModel], components: dict[str, Any]) -> dict[str, Any]:
+@dataclass
+class _Route:
+    """What the document says about one path: the api-version it is documented with, its parameters'
+    schemas, and for a resource item its body models and whether it is an asynchronous delete."""
+
+    api_version: str
+    params: dict[str, dict[str, Any]] = field(default_factory=dict)
+    body: tuple[type[BaseModel] | None, type[BaseModel] | None] | None = None  # (PUT, PATCH) models
+    patch_status: int = 200
+    operation_result: bool = False
+
+
+def _schema(model: type[BaseModel] | None, components: dict[str, Any]) -> dict[str, Any]:
+    if model is None:
+        return {"type": "object"}
     schema = model.model_json_schema(ref_template="#/components/schemas/{model}", by_alias=True)
     for name, sub in schema.pop("$defs", {}).items():
         components[name] = sub
@@ -57,34 +73,42 @@ def _schema(model: type[BaseModel], components: dict[str, Any]) -> dict[str, Any
     return {"$ref": f"#/components/schemas/{model.__name__}"}
 
 
-def _parameter_schemas(app: FastAPI, newest: Version) -> dict[str, dict[str, Any]]:
-    """What the RP accepts for each named parameter (ARM names are case-insensitive: both cases)."""
-    name = {"type": "string", "pattern": NAME_PATTERN, "minLength": 1, "maxLength": 90}
-    uuid = {"type": "string", "pattern": UUID_PATTERN}
-    return {
-        "api-version": {"type": "string", "enum": [newest.api_version]},
-        "subscriptionId": uuid,
-        "operationId": uuid,
-        "resourceGroupName": name,
-        "resourceName": name,
-        "location": {"type": "string", "enum": [app.state.config.location]},
-        "action": {"type": "string", "enum": sorted(newest.actions)},
-    }
+def _routes(kinds: Kinds) -> dict[str, _Route]:
+    """Path (as routed: lower-case literals) -> what to document, from the kinds."""
+    out: dict[str, _Route] = {}
+    newest_any = sort_api_versions({v for k in kinds for v in k.api_versions})[-1]
+    for kind in kinds:
+        newest = kind.version(kind.api_versions[-1])
+        names = {
+            k.param: {
+                "type": "string",
+                "pattern": k.names.openapi_pattern,
+                "minLength": 1,
+                "maxLength": k.names.max_length,
+            }
+            for k in kind.chain
+        }
+        item = _Route(newest.api_version, dict(names), (newest.model, newest.update_model), kind.patch_status)
+        out[template(kind.route).path] = item
+        out[template(kind.collection_route).path] = _Route(newest.api_version, dict(names))
+        if kind.subscription_route is not None:
+            out[template(kind.subscription_route).path] = _Route(newest.api_version)
+        actions = {"type": "string", "enum": sorted(newest.actions)}
+        out[template(kind.route + "/{action}").path] = _Route(newest.api_version, names | {"action": actions})
+        out["/admin" + template(kind.route).path] = _Route(newest_any, dict(names))
+    for family, versions in kinds.families().items():
+        out[template(family.status_route).path] = _Route(versions[-1])
+        out[template(family.result_route).path] = _Route(versions[-1], operation_result=True)
+    for catalog in kinds.catalogs:
+        newest_catalog = sort_api_versions(catalog.renderers)[-1]
+        base = template(catalog.route).path
+        out[base] = _Route(newest_catalog)
+        out[f"{base}/{{{catalog.param}}}"] = _Route(newest_catalog)
+    out.setdefault("", _Route(newest_any))
+    return out
 
 
-def _document_parameters(path: str, op: dict[str, Any], schemas: dict[str, dict[str, Any]]) -> None:
-    for param in op.get("parameters", []):
-        schema = schemas.get(param["name"])
-        if schema is None:
-            continue
-        param["schema"] = dict(schema)
-        if param["name"] == "api-version":
-            param["required"] = True
-            if path == "/subscriptions/{subscriptionId}":
-                param["schema"]["enum"] = ["2.0"]  # ARM's subscription lifecycle API
-
-
-def install_openapi(app: FastAPI) -> None:
+def install_openapi(app: FastAPI, kinds: Kinds, location: str) -> None:
     def build() -> dict[str, Any]:
         if app.openapi_schema:
             return app.openapi_schema
@@ -92,56 +116,62 @@ def install_openapi(app: FastAPI) -> None:
         components = doc.setdefault("components", {}).setdefault("schemas", {})
         components["CloudError"] = ERROR_SCHEMA
         components["Subscription"] = SUBSCRIPTION_SCHEMA
-        newest = VERSIONS[max(VERSIONS)]
-        cluster = _schema(newest.cluster_model, components) if newest.cluster_model else {"type": "object"}
-        update = _schema(newest.cluster_update_model, components) if newest.cluster_update_model else {"type": "object"}
         error_ref = {
             "description": "ARM error",
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CloudError"}}},
         }
-        parameters = _parameter_schemas(app, newest)
+        common: dict[str, dict[str, Any]] = {
+            "subscriptionId": {"type": "string", "pattern": UUID_PATTERN},
+            "operationId": {"type": "string", "pattern": UUID_PATTERN},
+            "resourceGroupName": {"type": "string", "pattern": RESOURCE_GROUP_PATTERN, "minLength": 1, "maxLength": 90},
+            "location": {"type": "string", "enum": [location]},
+        }
+        routes = _routes(kinds)
         for path, item in doc.get("paths", {}).items():
+            route = routes.get(path, routes[""])
             for method, op in item.items():
                 op.setdefault("responses", {}).pop("422", None)
                 op["responses"]["default"] = error_ref
-                _document_parameters(path, op, parameters)
-                if path == "/subscriptions/{subscriptionId}" and method == "put":
-                    subscription = {"$ref": "#/components/schemas/Subscription"}
-                    op["requestBody"] = {"required": True, "content": {"application/json": {"schema": subscription}}}
-                    for status, description in (("200", "Updated"), ("201", "First notification")):
-                        op["responses"][status] = {
-                            "description": description,
-                            "content": {"application/json": {"schema": subscription}},
-                        }
-                if path.endswith("/operationresults/{operationId}"):
-                    op["responses"]["202"] = {"description": "Still running (poll Location again)"}
-                    op["responses"]["204"] = {"description": "Done: the resource was deleted"}
-                if "/openshiftclusters/{resourcename}" in path.lower() and not path.endswith("{action}"):
-                    if method == "put":
-                        op["requestBody"] = {
-                            "required": True,
-                            "content": {"application/json": {"schema": cluster}},
-                        }
-                    elif method == "patch":
-                        op["requestBody"] = {
-                            "required": True,
-                            "content": {"application/json": {"schema": update}},
-                        }
-                    if method in ("put", "patch", "get"):
-                        op["responses"]["200"] = {
-                            "description": "OK",
-                            "content": {"application/json": {"schema": cluster}},
-                        }
-                    if method == "put":
-                        op["responses"]["201"] = {
-                            "description": "Created",
-                            "content": {"application/json": {"schema": cluster}},
-                        }
-                    if method == "delete":
-                        op["responses"].pop("200", None)
-                        op["responses"]["202"] = {"description": "Accepted"}
-                        op["responses"]["204"] = {"description": "No Content"}
+                _parameters(op, common | route.params, "2.0" if path == SUBSCRIPTION_PATH else route.api_version)
+                _responses(path, method, op, route, components)
         app.openapi_schema = doc
         return doc
 
     app.openapi = build  # type: ignore[method-assign]
+
+
+def _parameters(op: dict[str, Any], schemas: dict[str, dict[str, Any]], api_version: str) -> None:
+    for param in op.get("parameters", []):
+        if param["name"] == "api-version":
+            param["required"] = True
+            param["schema"] = {"type": "string", "enum": [api_version]}
+        elif param["name"] in schemas:
+            param["schema"] = dict(schemas[param["name"]])
+
+
+def _responses(path: str, method: str, op: dict[str, Any], route: _Route, components: dict[str, Any]) -> None:
+    responses = op["responses"]
+    if path == SUBSCRIPTION_PATH and method == "put":
+        subscription = {"$ref": "#/components/schemas/Subscription"}
+        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": subscription}}}
+        for status, description in (("200", "Updated"), ("201", "First notification")):
+            responses[status] = {"description": description, "content": {"application/json": {"schema": subscription}}}
+    if route.operation_result:
+        responses["202"] = {"description": "Still running (poll Location again)"}
+        responses["204"] = {"description": "Done: the resource was deleted"}
+    if route.body is None:
+        return
+    resource = _schema(route.body[0], components)
+    if method in ("put", "patch"):
+        schema = resource if method == "put" else _schema(route.body[1], components)
+        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": schema}}}
+    if method in ("put", "patch", "get"):
+        responses["200"] = {"description": "OK", "content": {"application/json": {"schema": resource}}}
+    if method == "put":
+        responses["201"] = {"description": "Created", "content": {"application/json": {"schema": resource}}}
+    if method == "patch" and route.patch_status == 202:
+        responses["202"] = {"description": "Accepted", "content": {"application/json": {"schema": resource}}}
+    if method == "delete":
+        responses.pop("200", None)
+        responses["202"] = {"description": "Accepted"}
+        responses["204"] = {"description": "No Content"}

@@ -18,7 +18,7 @@ class Pager:
     def __init__(self, arm: ArmRequest, scope: str):
         self.arm = arm
         self.scope = scope
-        self.sealer: Sealer = arm.request.app.state.sealer
+        self.sealer: Sealer = arm.services.sealer
         query = arm.request.query_params
         top = _get(query, "$top")
         if top is None:

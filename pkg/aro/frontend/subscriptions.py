@@ -21,9 +21,15 @@ from fastapi import APIRouter
 
 from aro.api import errors
 from aro.api.errors import CloudError
-from aro.database import Conflict, Doc, PreconditionFailed, Store, retry_on_precondition_failed
-from aro.database.containers import SUBSCRIPTIONS
-from aro.database.subscriptions import SubscriptionState, new_subscription_doc, state_of, subscription_view
+from aro.database import Conflict, PreconditionFailed, retry_on_precondition_failed
+from aro.database.documents import SubscriptionDocument
+from aro.database.subscriptions import (
+    Subscriptions,
+    SubscriptionState,
+    new_subscription_doc,
+    state_of,
+    subscription_view,
+)
 from aro.env.config import Mode
 from aro.frontend.arm import Arm, ArmRequest, reply
 
@@ -34,18 +40,17 @@ WRITE_STATES = frozenset({SubscriptionState.REGISTERED})
 DELETE_STATES = frozenset({SubscriptionState.REGISTERED, SubscriptionState.WARNED, SubscriptionState.SUSPENDED})
 
 
-async def require_subscription(arm: ArmRequest, allowed: frozenset[SubscriptionState]) -> Doc:
+async def require_subscription(arm: ArmRequest, allowed: frozenset[SubscriptionState]) -> SubscriptionDocument:
     """Gate a write on the subscription's state (auto-registering unknown ones in development)."""
-    store: Store = arm.request.app.state.store
-    subs = store.container(SUBSCRIPTIONS.name)
+    subs = Subscriptions(arm.services.store)
     sub = arm.subscription_id
-    doc = await subs.get(sub, sub)
+    doc = await subs.get(sub)
     if doc is None and arm.config.mode is Mode.DEVELOPMENT:
         try:
             doc = await subs.create(new_subscription_doc(sub, SubscriptionState.REGISTERED, {}))
             log.info("subscription auto-registered (development mode)", extra={"subscriptionId": sub})
         except Conflict:
-            doc = await subs.get(sub, sub)
+            doc = await subs.get(sub)
     state = state_of(doc)
     if state is None:
         raise CloudError(
@@ -79,12 +84,11 @@ async def put_subscription(arm: Arm, subscriptionId: str) -> Any:
             + ".",
             "state",
         ) from None
-    store: Store = arm.request.app.state.store
-    subs = store.container(SUBSCRIPTIONS.name)
+    subs = Subscriptions(arm.services.store)
     sub = arm.subscription_id
 
-    async def attempt() -> tuple[int, Doc]:
-        doc = await subs.get(sub, sub)
+    async def attempt() -> tuple[int, SubscriptionDocument]:
+        doc = await subs.get(sub)
         if doc is None:
             new = new_subscription_doc(sub, state, body)
             new["deleting"] = state is SubscriptionState.DELETED

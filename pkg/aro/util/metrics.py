@@ -6,6 +6,7 @@
 - ``aro_backend_workers_busy`` / ``aro_backend_workers``: worker utilisation
 - ``aro_backend_lease_losses_total``, ``aro_backend_claims_total``
 - ``aro_step_duration_seconds{step,ok}``
+- ``aro_operation_requeues_total{resource}``: steps re-queued after a temporary error
 """
 
 from __future__ import annotations
@@ -39,6 +40,9 @@ class Metrics:
         self.workers_busy = Gauge("aro_backend_workers_busy", "Backend workers running an item", registry=r)
         self.claims = Counter("aro_backend_claims", "Documents claimed by this backend", registry=r)
         self.lease_losses = Counter("aro_backend_lease_losses", "Leases lost while working", registry=r)
+        self.retries = Counter(
+            "aro_operation_requeues", "Steps re-queued after a temporary error", ["resource"], registry=r
+        )
         self.steps = Histogram(
             "aro_step_duration_seconds",
             "Install/update/delete step durations",

@@ -2,32 +2,45 @@
 
 from __future__ import annotations
 
-from aro.api.actions import admin_credentials, kubeadmin_credentials, openshift_version_to_external
-from aro.api.defaults import apply_defaults
-from aro.api.pipeline import ClusterCodec, VersionedClusterAPI
+from aro.api.actions import admin_credentials, kubeadmin_credentials
+from aro.api.cluster import OpenShiftCluster
+from aro.api.clustervalidation import ClusterRules, validate_cluster
+from aro.api.defaults import apply_defaults, keep_current_when_empty
+from aro.api.pipeline import VersionCodec, VersionedResourceAPI
 from aro.api.v20250725 import convert, models, validate
 from aro.api.v20250725.updatepolicy import UPDATE_POLICY
-from aro.api.version import Version
+from aro.api.version import ValidationContext, Version
 
 API_VERSION = "2025-07-25"
+RULES = ClusterRules()
 
-CODEC = ClusterCodec(
+
+def validate_2025(oc: OpenShiftCluster, ctx: ValidationContext, creating: bool) -> None:
+    validate_cluster(oc, ctx, creating=creating, rules=RULES)
+
+
+CODEC = VersionCodec(
+    hub=OpenShiftCluster,
     model=models.OpenShiftCluster,
     policy=UPDATE_POLICY,
     render=convert.render,
     to_internal=convert.to_internal,
     create_defaults=apply_defaults,
+    validate=validate_2025,
     replace_base=convert.skeleton,
     check=validate.check,
+    keep_on_replace=keep_current_when_empty,
 )
 
 VERSION = Version(
     api_version=API_VERSION,
-    cluster=VersionedClusterAPI(CODEC),
+    resource=VersionedResourceAPI(CODEC),
     actions={"listcredentials": kubeadmin_credentials, "listadmincredentials": admin_credentials},
-    version_to_external=openshift_version_to_external,
-    cluster_model=models.OpenShiftCluster,
-    cluster_update_model=models.OpenShiftClusterUpdate,
+    model=models.OpenShiftCluster,
+    update_model=models.OpenShiftClusterUpdate,
 )
 
-__all__ = ["API_VERSION", "VERSION"]
+# The versions catalog (locations/{location}/openShiftVersions) as this api-version renders it.
+render_openshift_version = convert.openshift_version
+
+__all__ = ["API_VERSION", "VERSION", "render_openshift_version"]

@@ -61,6 +61,16 @@ def render(oc: api.OpenShiftCluster, secrets: bool) -> dict[str, Any]:
     }
 
 
+def openshift_version(v: api.OpenShiftVersion, resource_id: str) -> dict[str, Any]:
+    """One entry of the versions catalog, as an ARM proxy resource."""
+    return {
+        "id": resource_id,
+        "name": v.version,
+        "type": "Microsoft.RedHatOpenShift/locations/openShiftVersions",
+        "properties": {"version": v.version},
+    }
+
+
 def skeleton(oc: api.OpenShiftCluster) -> dict[str, Any]:
     cp = oc.properties.cluster_profile
     props: dict[str, Any] = {"clusterProfile": {"pullSecret": cp.pull_secret, "version": cp.version}}

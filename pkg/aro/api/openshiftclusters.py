@@ -1,0 +1,73 @@
+"""The ``openShiftClusters`` kind (ARO's classic clusters) and its versions catalog.
+
+Where ARO differs from the shared defaults (ARO-HCP's 409 rules), the cluster keeps ARO's answers: a write
+while an operation runs is 400 ``RequestNotAllowed``, as are an update after a failed create or delete
+("Delete the cluster") and the credential actions while the cluster is being created or deleted.
+"""
+
+from __future__ import annotations
+
+from aro.api import v20191231preview, v20250725
+from aro.api.cluster import SECRET_PATHS, OpenShiftCluster
+from aro.api.errors import REQUEST_NOT_ALLOWED, CloudError
+from aro.api.kind import ActionInfo, CatalogKind, ResourceKind
+from aro.api.resource import ProvisioningState, Request, Resource
+
+_BROKEN = (ProvisioningState.CREATING, ProvisioningState.DELETING)
+
+
+def cluster_gate(current: Resource, request: str) -> None:
+    p = current.properties
+    state = p.provisioning_state
+    if not state.terminal:
+        raise CloudError(400, REQUEST_NOT_ALLOWED, f"Request is not allowed in provisioningState '{state}'.")
+    if request != Request.DELETE and state is ProvisioningState.FAILED and p.failed_provisioning_state in _BROKEN:
+        raise CloudError(
+            400,
+            REQUEST_NOT_ALLOWED,
+            f"Request is not allowed on cluster whose creation or deletion failed ('{p.failed_provisioning_state}'). "
+            "Delete the cluster.",
+        )
+
+
+def credentials_gate(current: Resource, request: str) -> None:
+    p = current.properties
+    state, failed = p.provisioning_state, p.failed_provisioning_state
+    if state in _BROKEN or (state is ProvisioningState.FAILED and failed in _BROKEN):
+        shown = f"{state}" + (f" ({failed})" if state is ProvisioningState.FAILED else "")
+        raise CloudError(400, REQUEST_NOT_ALLOWED, f"Request is not allowed in provisioningState '{shown}'.")
+
+
+OPENSHIFT_CLUSTERS: ResourceKind[OpenShiftCluster] = ResourceKind(
+    name="openShiftClusters",
+    hub=OpenShiftCluster,
+    versions=(v20191231preview.VERSION, v20250725.VERSION),
+    document_field="openShiftCluster",
+    title="OpenShift cluster",
+    secret_paths=SECRET_PATHS,
+    versions_catalog="openShiftVersions",
+    gate=cluster_gate,
+    action_gate=credentials_gate,
+    actions=(
+        ActionInfo("listCredentials", "List credentials", "Lists the kubeadmin credentials of a cluster."),
+        ActionInfo("listAdminCredentials", "List admin credentials", "Lists the admin kubeconfig of a cluster."),
+        ActionInfo("credentials", listed=False),  # 2019-12-31-preview's name for listCredentials
+    ),
+    display={
+        "read": "Gets or lists OpenShift clusters.",
+        "write": "Creates or updates a cluster.",
+        "delete": "Deletes an OpenShift cluster.",
+    },
+)
+
+OPENSHIFT_VERSIONS = CatalogKind(
+    name="openShiftVersions",
+    param="openShiftVersion",
+    renderers={
+        v20250725.API_VERSION: v20250725.render_openshift_version,
+        v20191231preview.API_VERSION: None,
+    },
+    title="OpenShift version",
+    operation="Read OpenShift versions",
+    description="Lists installable versions.",
+)

@@ -1,0 +1,60 @@
+"""A kind's backend, as data: which step list carries out which request, and the context its steps get.
+
+``Workflow(kind, steps={Request.CREATE: install.STEPS, ...}, context=make_context)`` is all a resource type
+adds to the backend; ``aro.backend.operations.OperationBackend`` runs any workflow (claims, progress,
+outcomes, deadlines, the operation's end, cascades).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from aro.api.kind import ResourceKind
+from aro.api.resource import Resource
+from aro.cloud.base import Cloud
+from aro.database.store import Store
+from aro.steps.engine import Step
+
+H = TypeVar("H", bound=Resource)
+C = TypeVar("C")
+
+Mutation = Callable[[H], None]
+Saver = Callable[[Mutation[H]], Awaitable[H]]
+"""Apply a mutation to the resource as stored and write it, lease-checked; returns what was written."""
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    condition_seconds: float = 1800.0
+    poll_seconds: float = 5.0
+
+
+@dataclass(frozen=True)
+class StepEnv:
+    """What the backend process offers every step context."""
+
+    store: Store
+    cloud: Cloud
+    timeouts: Timeouts
+
+
+@dataclass(frozen=True)
+class Target(Generic[H]):
+    """The resource one operation works on."""
+
+    hub: H  # as last persisted
+    save: Saver[H]
+    doc_id: str  # the store document's id
+    partition: str
+
+
+ContextFactory = Callable[[StepEnv, Target[H]], C]
+
+
+@dataclass(frozen=True)
+class Workflow(Generic[H, C]):
+    kind: ResourceKind[H]
+    steps: Mapping[str, Sequence[Step[C]]]  # request -> step list
+    context: ContextFactory[H, C]
