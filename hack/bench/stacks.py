@@ -11,20 +11,20 @@ import re
 import sys
 
 BUCKETS = {
-    "frontend: PUT handler (_put_or_patch)": "_put_or_patch",
-    "frontend: GET handler (get_cluster)": "get_cluster (",
-    "frontend: operation status": "operation_status",
+    "frontend: PUT handler (put_or_patch)": "put_or_patch (",
+    "frontend: GET handler (resources.get)": "endpoint (",  # the generic endpoint, around every kind's handler
+    "frontend: operation status": "_operation (",
     "frontend: ARM middleware (whole request)": "ARMMiddleware.__call__",
     "frontend: FastAPI threadpool hop (run_sync)": "run_sync_in_worker_thread",
-    "backend: ClusterBackend.handle": "ClusterBackend.handle",
+    "backend: OperationBackend.handle": "OperationBackend.handle",
     "backend: dequeue": "SQLiteContainer.dequeue",
     "backend: heartbeat": "heartbeat.<locals>.beat",
     "cloud client (ArmCloud)": "(aro/cloud/arm.py)",
     "cloud simulator app": "aro/cloud/simulator/",
     "store thread (sqlite)": "SQLiteStore.run.<locals>",
     "store: executor submit": "ThreadPoolExecutor.submit",
-    "codec decode": "ClusterCodec.decode",
-    "codec encode": "ClusterCodec.encode",
+    "codec decode": "SealedCodec.decode",
+    "codec encode": "SealedCodec.encode",
     "logging": "Logger._log",
     "TLS handshake": "do_handshake",
     "uvicorn HTTP protocol": "httptools_impl.py",
