@@ -107,7 +107,15 @@ def make_cloud(config: Config, simulator_url: str | None) -> Cloud:
             )
         ca = sim.ca_file or str(config.data_path / "certs" / "ca.crt")
         graph = graph_store_for(config, sealer)
-        return AzureCloud(url, StaticTokenCredential(sim.token), ca, polling_interval=0.05, graph_store=graph)
+        return AzureCloud(
+            url,
+            StaticTokenCredential(sim.token),
+            ca,
+            polling_interval=0.05,
+            retry_total=config.cloud.retry_total,
+            retry_backoff_factor=config.cloud.retry_backoff_factor,
+            graph_store=graph,
+        )
     return azure_cloud(config, sealer)
 
 

@@ -11,6 +11,7 @@ import pytest
 from aro.api.errors import CloudError
 from aro.cloud.arm import ArmCloud
 from aro.cloud.context import request_context
+from aro.cloud.credentials import StaticTokenCredential
 
 from .conftest import SUB, Simulator
 from .templates import base_template, vm_template
@@ -268,3 +269,24 @@ async def test_error_envelope_and_admin_validation(sim: Simulator) -> None:
     assert (await sim.admin.delete("/simulator/faults")).json() == []
     put = await sim.admin.put(f"/subscriptions/{SUB}/resourcegroups/x", params={"api-version": "1"}, content=b"{")
     assert put.status_code == 400 and put.json()["error"]["code"] == "InvalidRequestContent"
+
+
+@pytest.mark.parametrize(("status", "temporary"), [(503, True), (429, True), (500, True), (400, False), (409, False)])
+async def test_errors_that_outlast_the_retries_are_marked_temporary(
+    sim: Simulator, status: int, temporary: bool
+) -> None:
+    await sim.set_faults({"operation": "createResourceGroup", "status": status, "code": "Injected", "count": None})
+    cloud = sim.cloud(retry_total=1)
+    with pytest.raises(CloudError) as e:
+        await make_rg(cloud)
+    assert (e.value.status, e.value.code, e.value.temporary) == (status, "Injected", temporary)
+
+
+async def test_an_unreachable_cloud_is_a_temporary_error(sim: Simulator) -> None:
+    cloud = ArmCloud("https://127.0.0.1:9", StaticTokenCredential("t"), sim.tls.ca_file, retry_total=0)
+    try:
+        with pytest.raises(CloudError) as e:
+            await cloud.get_resource_group(SUB, RG)
+    finally:
+        await cloud.close()
+    assert (e.value.code, e.value.temporary) == ("ServiceUnavailable", True)

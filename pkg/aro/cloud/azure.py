@@ -133,6 +133,8 @@ def azure_cloud(config: Config, sealer: Sealer) -> AzureCloud:
         azure.ca_file,
         _cluster_endpoints(config),
         credential_scopes=[arm_scope(azure)],
+        retry_total=config.cloud.retry_total,
+        retry_backoff_factor=config.cloud.retry_backoff_factor,
         authorization_retry_seconds=azure.authorization_retry_seconds,
         authorization_retry_interval=azure.authorization_retry_interval_seconds,
         graph_store=graph_store_for(config, sealer, credential),

@@ -135,6 +135,10 @@ class CloudConfig(_Section):
     simulator: SimulatorConfig = Field(default_factory=SimulatorConfig)
     azure: AzureConfig = Field(default_factory=AzureConfig)
     blob: BlobConfig = Field(default_factory=BlobConfig)
+    # The SDK's retries of a 408/429/5xx answer or a connection error (Retry-After honoured, else an
+    # exponential backoff from this factor); what outlasts them is a temporary error: the step is re-queued.
+    retry_total: int = Field(default=4, ge=0, le=20)
+    retry_backoff_factor: float = Field(default=0.8, ge=0, le=60)
 
 
 class BackendConfig(_Section):

@@ -48,8 +48,9 @@ class ArmHandlers:
         return None if hang else time.time() + self.delay
 
     def _retry_after(self, remaining: float | None) -> str:
-        # whole seconds, rounded up: int() turned the last second of every operation into "0", i.e. the
-        # client's fallback interval (50 ms in `aro rp`) -- ~9 extra polls per install at 1 s step delay
+        # whole seconds, rounded up and capped at 1 s: int() turned the last second of every operation into
+        # "0", i.e. the client's fallback interval (50 ms in `aro rp`) -- ~9 extra polls per install at 1 s
+        # step delay; the cap keeps a long simulated step from delaying the poll that sees it finish
         return "1" if remaining is None else str(min(1, math.ceil(remaining)))
 
     def _async_headers(self, req: Request, sub: str, op_id: str, location: bool = False) -> dict[str, str]:
