@@ -19,7 +19,8 @@ import httpx
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-ARO = [sys.executable, "-m", "aro_cmd.main"]
+ARO_MODULE = "aro_cmd.main"  # tests.fixtures.toy_rp: the same, serving the toy kind too
+ARO = [sys.executable, "-m", ARO_MODULE]
 
 
 # Test defaults: any free port for the hosted simulator, no simulated latency, fast polling.
@@ -50,6 +51,7 @@ class RPProcess:
     proc: subprocess.Popen[str] | None = None
     log_path: Path | None = None
     ready_seconds: float = 0.0
+    module: str = ARO_MODULE
 
     @property
     def base_url(self) -> str:
@@ -63,7 +65,7 @@ class RPProcess:
         self.log_path = self.data_dir.parent / f"{self.data_dir.name}-{self.command}-{self.port}.log"
         env = {**os.environ, **FAST, **self.env}
         env.pop("ARO_CONFIG", None)
-        cmd = [*ARO, self.command, "--data-dir", str(self.data_dir), *self.args]
+        cmd = [sys.executable, "-m", self.module, self.command, "--data-dir", str(self.data_dir), *self.args]
         if self.command != "backend":
             cmd += ["--port", str(self.port)]
         started = time.monotonic()

@@ -12,8 +12,10 @@ from typing import Any
 import httpx
 
 from tests.conftest import RPProcess
-from tests.fixtures.clusters import cluster_body
+from tests.fixtures.clusters import CLIENT_SECRET, PULL_SECRET, PULL_SECRET_AUTH, SECRETS, cli_body
 from tests.fixtures.store import StoreView
+
+__all__ = ["CLIENT_SECRET", "PULL_SECRET", "PULL_SECRET_AUTH", "SECRETS", "cli_body"]  # re-exported
 
 STABLE = "2025-07-25"
 PREVIEW = "2019-12-31-preview"
@@ -21,12 +23,6 @@ PROVIDER = "Microsoft.RedHatOpenShift"
 LOCATION = "eastus"
 TERMINAL = {"Succeeded", "Failed", "Canceled"}
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-
-# Secret values: distinctive enough that finding one in a response body cannot be a coincidence.
-PULL_SECRET_AUTH = "cHVsbC1zZWNyZXQtN2YzYTkx"
-PULL_SECRET = '{"auths":{"registry.example.com":{"auth":"' + PULL_SECRET_AUTH + '"}}}'
-CLIENT_SECRET = "sp-client-s3cret-4c1d9e"
-SECRETS = (PULL_SECRET, PULL_SECRET_AUTH, CLIENT_SECRET, base64.b64encode(PULL_SECRET.encode()).decode())
 
 
 def new_sub() -> str:
@@ -47,19 +43,6 @@ def sub_list_path(sub: str) -> str:
 
 def location_path(sub: str, location: str = LOCATION) -> str:
     return f"/subscriptions/{sub}/providers/{PROVIDER}/locations/{location}"
-
-
-def cli_body(sub: str, name: str, *, tags: dict[str, str] | None = None) -> dict[str, Any]:
-    """The 2025-07-25 create body `az aro create` sends (reference checklist, section C), with a pull
-    secret and tags given. ``domain`` (hence the cluster resource group) is unique per cluster name."""
-    domain = re.sub(r"[^a-z0-9]", "", name.lower())[:20] or "cluster"
-    return cluster_body(
-        sub,
-        domain=domain,
-        pull_secret=PULL_SECRET,
-        client_secret=CLIENT_SECRET,
-        tags={"env": "test"} if tags is None else tags,
-    )
 
 
 def seed_body() -> dict[str, Any]:
