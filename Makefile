@@ -27,9 +27,11 @@ run: $(STAMP)
 ## test: lint, type-check and run every test
 test: $(STAMP) lint typecheck unit
 
+## lint: ruff, and the import direction between the layers (import-linter contracts in pyproject.toml)
 lint: $(STAMP)
 	$(BIN)/ruff check pkg cmd tests hack
 	$(BIN)/ruff format --check pkg cmd tests hack
+	$(BIN)/lint-imports --no-cache
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
