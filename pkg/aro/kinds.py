@@ -1,7 +1,8 @@
-"""The resource types this RP serves: each kind (``aro.api``) with its backend workflow (``aro.cluster``, ...).
+"""The resource types this RP serves: each kind (``aro.api.registry.KINDS``) with its backend workflow
+(``aro.cluster.workflow``, ...); ``Registry`` refuses a kind without exactly one workflow.
 
-``registry()`` is what `aro rp`, `aro frontend` and `aro backend` serve. ``register`` adds a kind before
-a process starts (tests register a toy kind this way; see docs/adding-a-resource.md).
+``registry()`` is what `aro rp`, `aro frontend` and `aro backend` serve. ``register`` adds a kind before a
+process starts (tests register a toy kind this way; see docs/adding-a-resource.md).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from aro.api.registry import KINDS
 from aro.cluster.workflow import WORKFLOW as CLUSTERS
 from aro.steps import Workflow
 
+BUILT_IN: tuple[Workflow[Any, Any], ...] = (CLUSTERS,)
+
 
 @dataclass(frozen=True)
 class Registry:
@@ -21,21 +24,23 @@ class Registry:
     workflows: tuple[Workflow[Any, Any], ...]
 
     def __post_init__(self) -> None:
-        served = {w.kind.container_name for w in self.workflows}
-        missing = [k.type for k in self.kinds if k.container_name not in served]
-        if missing or len(served) != len(self.workflows):
-            raise ValueError(f"every kind needs exactly one workflow; missing: {missing}")
+        by_kind = [w.kind.container_name for w in self.workflows]
+        missing = [k.type for k in self.kinds if k.container_name not in by_kind]
+        strays = [w.kind.type for w in self.workflows if self.kinds.by_container(w.kind.container_name) is not w.kind]
+        if missing or strays or len(set(by_kind)) != len(by_kind):
+            raise ValueError(f"every kind needs exactly one workflow (missing: {missing}; not registered: {strays})")
 
 
-_registered: list[Workflow[Any, Any]] = [CLUSTERS]
-_catalogs: list[CatalogKind] = list(KINDS.catalogs)
+_extra: list[Workflow[Any, Any]] = []
+_catalogs: list[CatalogKind] = []
 
 
 def register(workflow: Workflow[Any, Any], catalogs: tuple[CatalogKind, ...] = ()) -> None:
     """Serve one more kind (with its workflow) in every process started after this call."""
-    _registered.append(workflow)
+    _extra.append(workflow)
     _catalogs.extend(catalogs)
 
 
 def registry() -> Registry:
-    return Registry(Kinds([w.kind for w in _registered], _catalogs), tuple(_registered))
+    kinds = KINDS.extended([w.kind for w in _extra], _catalogs)
+    return Registry(kinds, (*BUILT_IN, *_extra))

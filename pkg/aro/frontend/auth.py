@@ -14,12 +14,13 @@ import logging
 
 from cryptography import x509
 
+from aro.api import errors
 from aro.env.config import Config, Mode
 from aro.frontend.middleware import ASGIApp, Receive, Scope, Send
 
 log = logging.getLogger("aro.frontend.auth")
 
-_FORBIDDEN = json.dumps({"error": {"code": "Forbidden", "message": "Forbidden."}}).encode()
+_FORBIDDEN = json.dumps({"error": {"code": errors.FORBIDDEN, "message": "Forbidden."}}).encode()
 _OPEN_PATHS = frozenset({"/healthz/ready"})
 
 
