@@ -8,7 +8,7 @@ document key and its JSON path, so a sealed value copied to another document or 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
@@ -41,7 +41,7 @@ class SealedCodec(Generic[H]):
     def _context(self, key: str, path: tuple[str, ...]) -> str:
         return key + "|" + "/".join(path)
 
-    def encode(self, doc: Doc, hub: H) -> Doc:
+    def encode(self, doc: Mapping[str, Any], hub: H) -> Doc:
         """A copy of ``doc`` whose hub field is ``hub`` with its secrets sealed."""
         data = hub.dump()
         for path in self.secret_paths:

@@ -26,10 +26,7 @@ async def list_all(arm: ArmRequest, kind: ResourceKind[Any]) -> Response:
     container = arm.services.store.container(kind.container_name)
     page = await container.list_page(continuation=pager.continuation, max_items=pager.page_size)
     codec = arm.services.codec(kind)
-    body: dict[str, Any] = {"value": [codec.redacted(d) for d in page.items]}
-    if page.continuation:
-        body["nextLink"] = pager.next_link(page.continuation)
-    return reply(200, body)
+    return reply(200, pager.body([codec.redacted(d) for d in page.items], page.continuation))
 
 
 async def get_one(arm: ArmRequest, kind: ResourceKind[Any]) -> Response:

@@ -16,7 +16,7 @@ from cryptography import x509
 
 from aro.api import errors
 from aro.env.config import Config, Mode
-from aro.frontend.middleware import ASGIApp, Receive, Scope, Send
+from aro.frontend.middleware import ASGIApp, Receive, Scope, Send, send_json
 
 log = logging.getLogger("aro.frontend.auth")
 
@@ -57,16 +57,6 @@ class ClientCertAuth:
         required = self._required(scope["path"])
         if presented is None or required is None or presented != required:
             log.warning("forbidden", extra={"presented": presented})
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 403,
-                    "headers": [
-                        (b"content-type", b"application/json"),
-                        (b"content-length", str(len(_FORBIDDEN)).encode()),
-                    ],
-                }
-            )
-            await send({"type": "http.response.body", "body": _FORBIDDEN})
+            await send_json(send, 403, _FORBIDDEN)
             return
         await self.app(scope, receive, send)

@@ -29,6 +29,13 @@ log = logging.getLogger("aro.frontend")
 RequestObserver = Callable[[str, str, int, float], None]  # method, route, status, seconds
 
 
+async def send_json(send: Send, status: int, body: bytes) -> None:
+    """A whole JSON response, from pure ASGI middleware (the app's error handler is not reached)."""
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
 def _header(scope: Scope, name: bytes) -> str | None:
     for k, v in scope.get("headers", ()):
         if k == name:
@@ -91,17 +98,7 @@ class ARMMiddleware:
             if started_response:
                 raise
             body = b'{"error":{"code":"InternalServerError","message":"Internal server error."}}'
-            await tracking_send(
-                {
-                    "type": "http.response.start",
-                    "status": 500,
-                    "headers": [
-                        (b"content-type", b"application/json"),
-                        (b"content-length", str(len(body)).encode()),
-                    ],
-                }
-            )
-            await tracking_send({"type": "http.response.body", "body": body})
+            await send_json(tracking_send, 500, body)
         finally:
             elapsed = time.perf_counter() - started
             route = scope.get("route")

@@ -4,6 +4,8 @@ travels to the client sealed (AES-GCM) and bound to the list it came from (subsc
 
 from __future__ import annotations
 
+from typing import Any
+
 from aro.api import errors
 from aro.api.errors import CloudError
 from aro.frontend.arm import ArmRequest
@@ -50,6 +52,13 @@ class Pager:
 
     def next_link(self, continuation: str) -> str:
         return self.arm.self_url(**{"$skipToken": self.sealer.seal_str(continuation, self._context())})
+
+    def body(self, items: list[Any], continuation: str | None) -> dict[str, Any]:
+        """``{value, nextLink?}`` -- ``nextLink`` only when there is more."""
+        out: dict[str, Any] = {"value": items}
+        if continuation:
+            out["nextLink"] = self.next_link(continuation)
+        return out
 
 
 def _get(query: object, name: str) -> str | None:

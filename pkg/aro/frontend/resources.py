@@ -31,7 +31,7 @@ from aro.database import Conflict, Doc, PreconditionFailed, retry_on_preconditio
 from aro.database.asyncoperations import AsyncOperations, new_operation
 from aro.database.codec import SealedCodec
 from aro.database.containers import partition_of
-from aro.database.documents import OperationDocument
+from aro.database.documents import OperationDocument, ResourceDocument
 from aro.frontend.arm import (
     Arm,
     ArmRequest,
@@ -73,8 +73,7 @@ class ResourcePath:
         check_resource_group(self.resource_group)
         self.subscription_id = arm.subscription_id
         self.partition = partition_of(arm.subscription_id)
-        chain = kind.chain if item else kind.chain[:-1]
-        for ancestor in chain[: len(chain) - 1 if item else len(chain)]:
+        for ancestor in kind.chain[:-1]:
             if not ancestor.names.valid(arm.params[ancestor.param]):  # it cannot exist
                 raise parent_not_found(ancestor, arm.params[ancestor.param])
         self.name = arm.params[kind.param] if item else ""
@@ -223,7 +222,7 @@ async def put_or_patch(arm: ArmRequest, kind: ResourceKind[Any], patch: bool) ->
             kind.lifecycle.begin(new, Request.CREATE)
             new.system_data = system_data(arm.request, None, creating=True)
             op = await w.ensure_operation(Request.CREATE, new.properties.provisioning_state)
-            fresh: Doc = {
+            fresh: ResourceDocument = {
                 "id": str(uuid.uuid4()),
                 "partitionKey": path.partition,
                 "key": path.key,
@@ -310,10 +309,8 @@ async def list_page(arm: ArmRequest, kind: ResourceKind[Any], prefix: str) -> Re
         continuation=pager.continuation,
         max_items=pager.page_size,
     )
-    body: dict[str, Any] = {"value": [version.resource.to_external(codec.decode(d, secrets=False)) for d in page.items]}
-    if page.continuation:
-        body["nextLink"] = pager.next_link(page.continuation)
-    return reply(200, body)
+    items = [version.resource.to_external(codec.decode(d, secrets=False)) for d in page.items]
+    return reply(200, pager.body(items, page.continuation))
 
 
 async def list_collection(arm: ArmRequest, kind: ResourceKind[Any]) -> Response:

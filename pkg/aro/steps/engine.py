@@ -40,9 +40,8 @@ def _check_id(step_id: str) -> None:
 
 
 @dataclass(frozen=True)
-class Action(Generic[C]):
+class _Identified:
     id: str
-    fn: Callable[[C], Awaitable[None]]
 
     def __post_init__(self) -> None:
         _check_id(self.id)
@@ -53,19 +52,16 @@ class Action(Generic[C]):
 
 
 @dataclass(frozen=True)
-class Condition(Generic[C]):
-    id: str
+class Action(_Identified, Generic[C]):
+    fn: Callable[[C], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Condition(_Identified, Generic[C]):
     fn: Callable[[C], Awaitable[bool]]
     timeout: Callable[[C], float]
     interval: Callable[[C], float]
     message: str = ""  # shown to the user on timeout
-
-    def __post_init__(self) -> None:
-        _check_id(self.id)
-
-    @property
-    def label(self) -> str:
-        return step_label(self.id)
 
 
 Step = Action[C] | Condition[C]
