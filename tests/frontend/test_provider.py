@@ -75,6 +75,7 @@ def template_resource(arm: Arm, sub: str, name: str) -> dict[str, Any]:
         ("new", lambda r: None, "Succeeded", None, None),
         ("new", lambda r: r["properties"]["workerProfiles"][0].update(count=1), "Failed", "InvalidParameter", COUNT),
         ("new", lambda r: r.update(apiVersion="2001-01-01"), "Failed", "InvalidResourceType", None),
+        ("new", lambda r: r.update(name="bad."), "Failed", "InvalidParameter", "name"),  # the kind's name rule
         ("existing", lambda r: None, "Succeeded", None, None),  # validated as an update of the cluster
         (
             "existing",
@@ -84,7 +85,7 @@ def template_resource(arm: Arm, sub: str, name: str) -> dict[str, Any]:
             "properties.networkProfile.podCidr",
         ),
     ],
-    ids=["create", "create-invalid", "unknown-api-version", "update", "update-immutable"],
+    ids=["create", "create-invalid", "unknown-api-version", "bad-name", "update", "update-immutable"],
 )
 def test_preflight_validates_without_writing(
     arm: Arm, preflight_sub: str, name: str, mutate: Any, status: str, code: str | None, target: str | None

@@ -99,5 +99,9 @@ class AsyncOperations:
 
 
 def resource_of(op: OperationDocument) -> tuple[str, str]:
-    """(container, resource key) the operation works on."""
+    """(container, resource key) the operation works on. Operations written before they named their
+    resource (at most 7 days old: their TTL) belong to a cluster (``openShiftClusterKey``)."""
+    legacy = dict(op).get("openShiftClusterKey")
+    if not op.get("resourceKey") and isinstance(legacy, str):
+        return "openShiftClusters", legacy
     return op.get("container") or "", op.get("resourceKey") or ""
