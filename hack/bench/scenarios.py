@@ -59,9 +59,7 @@ class Bench:
         try:
             rp = procs.aro("rp", data)
             with httpx.Client(base_url=base_url(rp), verify=ssl_ctx(data), timeout=30) as c:
-                r = c.put(cluster_url("getme"), params={"api-version": V}, json=body("getme"))
-                assert r.status_code == 201, r.text
-                wait_op(c, r.headers["azure-asyncoperation"], 60)
+                create_and_wait(c, "getme")
                 assert c.get(cluster_url("getme"), params={"api-version": V}).status_code == 200
             bare = procs.bare(data / "certs")
             get_aro = f"{base_url(rp)}{cluster_url('getme')}?api-version={V}"
@@ -326,9 +324,7 @@ class Bench:
         try:
             rp = procs.aro("rp", data)
             with httpx.Client(base_url=base_url(rp), verify=ssl_ctx(data), timeout=30) as c:
-                r = c.put(cluster_url("template"), params={"api-version": V}, json=body("template"))
-                assert r.status_code == 201, r.text
-                wait_op(c, r.headers["azure-asyncoperation"], 60)
+                create_and_wait(c, "template")
             rp.stop()
             log(f"list: seeding {n} Succeeded clusters into subscription {LIST_SUB} with the store API")
             ids = [cluster_url(f"list{i:05d}", rg=f"rg{i % 10}", sub=LIST_SUB) for i in range(n)]
@@ -397,6 +393,13 @@ def backend_defaults() -> Any:
     from aro.env.config import BackendConfig
 
     return BackendConfig()
+
+
+def create_and_wait(c: httpx.Client, name: str) -> None:
+    """Create one cluster and wait for its operation to succeed."""
+    r = c.put(cluster_url(name), params={"api-version": V}, json=body(name))
+    assert r.status_code == 201, r.text
+    wait_op(c, r.headers["azure-asyncoperation"], 60)
 
 
 def wait_op(c: httpx.Client, url: str, timeout: float) -> None:
