@@ -25,6 +25,7 @@ INVALID_CIDR_RANGE = "InvalidCIDRRange"
 MISMATCHING_RESOURCE_ID = "MismatchingResourceID"
 MISMATCHING_RESOURCE_NAME = "MismatchingResourceName"
 MISMATCHING_RESOURCE_TYPE = "MismatchingResourceType"
+MULTIPLE_ERRORS_OCCURRED = "MultipleErrorsOccurred"
 PROPERTY_CHANGE_NOT_ALLOWED = "PropertyChangeNotAllowed"
 REQUEST_NOT_ALLOWED = "RequestNotAllowed"
 RESOURCE_GROUP_NOT_FOUND = "ResourceGroupNotFound"
@@ -55,6 +56,7 @@ class CloudError(Exception):
     target: str | None = None
     details: list[CloudError] = field(default_factory=list)
     temporary: bool = field(default=False, compare=False)
+    headers: dict[str, str] = field(default_factory=dict, compare=False)  # e.g. Retry-After on a 409
 
     def __post_init__(self) -> None:
         super().__init__(self.message)

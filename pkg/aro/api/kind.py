@@ -114,12 +114,37 @@ def conflict_gate(current: Resource, request: str) -> None:
 def parent_gate(parent: Resource, request: str) -> None:
     """ARO-HCP's rule for children: no write while the parent is being created or deleted (409)."""
     state = parent.properties.provisioning_state
-    if state is ProvisioningState.CREATING:
+    if state in (ProvisioningState.CREATING, ProvisioningState.PROVISIONING):
         raise CloudError(
             409, errors.CONFLICT, f"Cannot {_verb(request)} resource while parent resource is provisioning."
         )
     if state is ProvisioningState.DELETING:
         raise CloudError(409, errors.CONFLICT, f"Cannot {_verb(request)} resource while parent resource is deleting.")
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A value that must be unique within the subscription (``aro.database.claims``): a resource whose
+    ``claims`` name it may only be created while no other live resource holds it. ``check_only``: refuse if
+    another resource holds it, but do not claim it (``allowed_holders``: lower-case keys that may)."""
+
+    scope: str  # e.g. "managedResourceGroup"
+    value: str  # compared case-insensitively
+    target: str  # the request field, for the error
+    message: str  # the 400 message when it is taken
+    check_only: bool = False
+    allowed_holders: frozenset[str] = frozenset()
+
+    def error(self) -> CloudError:
+        return CloudError(400, errors.INVALID_REQUEST_CONTENT, self.message, self.target)
+
+
+ClaimRule = Callable[[Any, str], Sequence[Claim]]
+"""``(hub, parent key) -> the claims of a resource`` (``parent key``: "" for a top-level kind)."""
+
+
+def no_claims(hub: Any, parent_key: str) -> Sequence[Claim]:
+    return ()
 
 
 class Cascade(StrEnum):
@@ -191,6 +216,7 @@ class ResourceKind(Generic[H]):
     patch_status: int = 200  # ARO answers a PATCH 200 (+ Azure-AsyncOperation); ARO-HCP 202 (+ Location)
     tracked: bool = True  # a tracked resource (location, tags); else a proxy resource
     versions_catalog: str = ""  # the catalog kind whose enabled entries are the installable versions
+    claims: ClaimRule = no_claims  # values unique within the subscription (store-enforced claims)
     display: Mapping[str, str] = field(default_factory=dict)  # read/write/delete -> description
 
     def __post_init__(self) -> None:
@@ -298,6 +324,17 @@ class CatalogKind:
     title: str  # one entry: "OpenShift version"
     operation: str = ""  # display in the operations list: "Read OpenShift versions"
     description: str = ""
+    # Which entries a subscription sees: (entry, its registered features) -> bool; None: the enabled ones.
+    visible: Callable[[Any, frozenset[str]], bool] | None = None
+
+    # An entry's resource name (unique in the catalog); None: ``entry.name``.
+    entry_name: Callable[[Any], str] | None = None
+
+    def name_of(self, entry: Any) -> str:
+        return str(entry.name) if self.entry_name is None else self.entry_name(entry)
+
+    def shows(self, entry: Any, features: frozenset[str]) -> bool:
+        return bool(entry.enabled) if self.visible is None else self.visible(entry, features)
 
     @property
     def type(self) -> str:

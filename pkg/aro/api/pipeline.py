@@ -20,6 +20,7 @@ backend-only fields (for a cluster: infraId, kubeadminPassword, the operation re
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -57,7 +58,8 @@ class VersionCodec(Generic[R, H]):
     # Writes the fields this version maps from the parsed request onto the (copied) hub.
     to_internal: Callable[[R, H], None]
     create_defaults: Callable[[H, ValidationContext], None]
-    # Every field rule, on the hub the request produced (create: after defaults).
+    # Every field rule, on the hub the request produced (create: after defaults; update: ``ctx.current``
+    # is the resource as it was, for rules that compare).
     validate: Callable[[H, ValidationContext, bool], None]  # (hub, ctx, creating)
     # Base a PUT replace overlays the body on.
     replace_base: Callable[[H], dict[str, Any]]
@@ -119,5 +121,5 @@ class VersionedResourceAPI(Generic[R, H]):
         else:
             codec.keep_on_replace(new, current)
             check_update(prune(codec.render(current, True)), prune(codec.render(new, True)), codec.policy)
-        codec.validate(new, ctx, current is None)
+        codec.validate(new, ctx if current is None else dataclasses.replace(ctx, current=current), current is None)
         return new

@@ -30,6 +30,7 @@ class Model(BaseModel):
 
 class ProvisioningState(StrEnum):
     CREATING = "Creating"
+    PROVISIONING = "Provisioning"  # ARO-HCP's name for creating
     UPDATING = "Updating"
     ADMIN_UPDATING = "AdminUpdating"
     DELETING = "Deleting"

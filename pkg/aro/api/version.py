@@ -31,6 +31,9 @@ class ValidationContext:
     default_version: str = ""
     resource_type: str = ""  # the full ARM type the URL names
     parent: Resource | None = None  # a child's parent, as stored
+    features: frozenset[str] = frozenset()  # lower-case AFEC names registered on the subscription
+    catalog: Sequence[Any] = ()  # the entries of the kind's versions catalog (``versions_catalog``)
+    current: Resource | None = None  # on an update: the resource as it was (set by the pipeline)
 
 
 class ResourceAPI(Protocol[H]):
@@ -61,14 +64,23 @@ ActionRenderer = Callable[[H], dict[str, Any]]
 """A synchronous action: the resource -> the response body (e.g. listCredentials)."""
 
 
+ActionAccept = Callable[[H, Any, str], None]
+"""``(hub, body, operation_id)``: check an async action's request body (400 ``CloudError``) and record the
+request on the hub (a copy, written with the operation); ``body`` is the parsed JSON or None."""
+
+ActionResult = Callable[[H, str], dict[str, Any]]
+"""``(hub, operation_id)``: the body of a finished async action's result."""
+
+
 @dataclass(frozen=True)
 class AsyncAction(Generic[H]):
     """An action that runs as an asynchronous operation: accepted with 202, carried out by the backend as
-    ``request`` (the kind's workflow names a step list for it); ``result`` renders the operation's result
-    once it succeeded (None: 204)."""
+    ``request`` (the kind's workflow names a step list for it); ``accept`` checks the request body first
+    (None: the body is ignored); ``result`` renders the operation's result once it succeeded (None: 204)."""
 
     request: str
-    result: Callable[[H], dict[str, Any]] | None = None
+    result: ActionResult[H] | None = None
+    accept: ActionAccept[H] | None = None
 
 
 @dataclass(frozen=True)

@@ -39,8 +39,9 @@ from aro.backend.cascade import Cascades
 from aro.backend.progress import StepProgress, delayed, fresh_record, is_current
 from aro.backend.work import Work
 from aro.cloud.context import set_request_context
-from aro.database import Doc, LostLease, NotFound, Store
+from aro.database import Doc, LostLease, NotFound, Store, StoreError
 from aro.database.asyncoperations import AsyncOperations
+from aro.database.claims import Claims, holder_of
 from aro.database.codec import SealedCodec
 from aro.database.documents import OperationDocument
 from aro.env.config import BackendConfig
@@ -246,6 +247,18 @@ class OperationBackend(Generic[H, C]):
             f"The parent resource was deleted while this {self.kind.title} was being written; it has been removed.",
         )
 
+    async def _release_claims(self, doc: Doc) -> None:
+        """After the delete: the values the resource held are free (a failure leaves a stale claim, which
+        the next claimant takes over)."""
+        key = doc["key"]
+        claims = self.kind.claims(
+            self.codec.decode(doc, secrets=False), key.rsplit("/", 2)[0] if self.kind.parent else ""
+        )
+        try:
+            await Claims(self.store).release(doc["partitionKey"], claims, holder_of(self.kind.container_name, key))
+        except StoreError as e:
+            log.warning("claims not released", extra={"error": str(e)})
+
     async def _save(self, work: Work, mutate: Mutation[H]) -> H:
         written: list[H] = []
 
@@ -291,6 +304,7 @@ class OperationBackend(Generic[H, C]):
             await self.operations.end(work.doc["partitionKey"], op_id, status.value, error.body() if error else None)
         if request == Request.DELETE and (error is None or remove):
             await work.delete()
+            await self._release_claims(work.doc)
             log.info("resource deleted", extra={"kind": self.kind.name})
             return
 

@@ -4,10 +4,13 @@ A resource document is ``{id, partitionKey, key, etag, ts, leaseOwner, leaseExpi
 asyncOperationId, <field>: <hub JSON with the secret fields sealed>}`` (``field`` is the kind's
 ``document_field``: ``openShiftCluster`` for clusters). Each secret is sealed (AES-256-GCM) bound to the
 document key and its JSON path, so a sealed value copied to another document or field does not open.
+A secret that is not a string (an object or a list: a signer's key pair, issued credentials) is sealed as
+its JSON, marked so that it opens as JSON again.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
@@ -19,6 +22,7 @@ from aro.database.store import Doc
 from aro.util.crypto import PREFIX, Sealer
 
 H = TypeVar("H", bound=Resource)
+_JSON = "\x00json:"  # a sealed secret that is JSON, not a string
 
 
 class SealedCodec(Generic[H]):
@@ -47,19 +51,28 @@ class SealedCodec(Generic[H]):
         for path in self.secret_paths:
             parent = _parent(data, path)
             if parent is not None and parent.get(path[-1]):
-                parent[path[-1]] = self._sealer.seal_str(parent[path[-1]], self._context(doc["key"], path))
+                value = parent[path[-1]]
+                plain = value if isinstance(value, str) else _JSON + json.dumps(value, separators=(",", ":"))
+                parent[path[-1]] = self._sealer.seal_str(plain, self._context(doc["key"], path))
         out = dict(doc)
         out[self.field] = data
         return out
 
     def decode(self, doc: Doc, *, secrets: bool = True) -> H:
-        """``secrets=False`` (read paths that never render them): secret fields come back empty."""
+        """``secrets=False`` (read paths that never render them): secret fields come back empty (their defaults)."""
         data = _deep_copy(doc[self.field])
         for path in self.secret_paths:
             parent = _parent(data, path)
             value = parent.get(path[-1]) if parent is not None else None
             if parent is not None and isinstance(value, str) and value.startswith(PREFIX):
-                parent[path[-1]] = self._sealer.open_str(value, self._context(doc["key"], path)) if secrets else ""
+                if not secrets:  # the field's default: "" (a string), None or [] (JSON)
+                    del parent[path[-1]]
+                    continue
+                plain = self._sealer.open_str(value, self._context(doc["key"], path))
+                if plain.startswith(_JSON):
+                    parent[path[-1]] = json.loads(plain[len(_JSON) :])
+                else:
+                    parent[path[-1]] = plain
         return self.hub.load(data)
 
     def raw(self, doc: Doc) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from typing import Any
 from aro.api.kind import Kinds, ResourceKind
 from aro.api.registry import KINDS
 from aro.api.resource import NON_TERMINAL_STATES
+from aro.database.claims import CLAIMS
 from aro.database.store import ContainerSpec
 
 SUBSCRIPTIONS = ContainerSpec("subscriptions", claim_path=("deleting",), claim_values=frozenset({True}))
@@ -29,7 +30,7 @@ def resource_container(kind: ResourceKind[Any]) -> ContainerSpec:
 
 def containers_for(kinds: Kinds) -> tuple[ContainerSpec, ...]:
     """The containers a process serving ``kinds`` opens."""
-    return (*(resource_container(k) for k in kinds), SUBSCRIPTIONS, ASYNC_OPERATIONS, BILLING)
+    return (*(resource_container(k) for k in kinds), SUBSCRIPTIONS, ASYNC_OPERATIONS, BILLING, CLAIMS)
 
 
 ALL = containers_for(KINDS)  # the built-in kinds'

@@ -41,6 +41,20 @@ def subscription_view(state: SubscriptionState, body: dict[str, Any]) -> Subscri
     return out
 
 
+def registered_features(doc: SubscriptionDocument | None) -> frozenset[str]:
+    """Lower-case names of the preview features (AFEC) ARM reports as registered on the subscription
+    (``properties.registeredFeatures[{name, state}]`` of the subscription notification)."""
+    props = (doc or {}).get("subscription", {}).get("properties") or {}
+    features = props.get("registeredFeatures") if isinstance(props, dict) else None
+    if not isinstance(features, list):
+        return frozenset()
+    return frozenset(
+        str(f["name"]).lower()
+        for f in features[:1000]
+        if isinstance(f, dict) and isinstance(f.get("name"), str) and str(f.get("state", "")).lower() == "registered"
+    )
+
+
 def state_of(doc: SubscriptionDocument | None) -> SubscriptionState | None:
     if doc is None:
         return None

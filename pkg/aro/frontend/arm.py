@@ -80,7 +80,7 @@ def reply_bytes(status: int, body: bytes, headers: dict[str, str] | None = None)
 
 
 def error_response(err: CloudError) -> Response:
-    return reply(err.status, err.envelope())
+    return reply(err.status, err.envelope(), dict(err.headers) or None)
 
 
 # --- the request ------------------------------------------------------------------------------------------

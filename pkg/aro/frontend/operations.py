@@ -17,6 +17,7 @@ from aro.api.template import template
 from aro.api.version import AsyncAction
 from aro.database import Doc
 from aro.database.asyncoperations import AsyncOperations, resource_of
+from aro.database.subscriptions import Subscriptions, registered_features
 from aro.frontend.arm import (
     Arm,
     ArmRequest,
@@ -105,7 +106,7 @@ def _family_routes(router: APIRouter, family: OperationFamily, versions: list[st
             (a for a in version.actions.values() if isinstance(a, AsyncAction) and a.request == op.request), None
         )
         if action is not None:
-            return reply(204) if action.result is None else reply(200, action.result(hub))
+            return reply(204) if action.result is None else reply(200, action.result(hub, op.view["name"]))
         return reply(200, version.resource.to_external(hub))
 
     router.add_api_route(
@@ -118,21 +119,24 @@ def _family_routes(router: APIRouter, family: OperationFamily, versions: list[st
 
 def _catalog_routes(router: APIRouter, catalog: CatalogKind) -> None:
     def body(arm: ArmRequest, entry: Any) -> dict[str, Any]:
-        rid = catalog.resource_id(arm.subscription_id, arm.config.location, entry.name)
+        rid = catalog.resource_id(arm.subscription_id, arm.config.location, catalog.name_of(entry))
         return catalog.render(entry, rid, arm.api_version)
 
-    def entries(arm: ArmRequest) -> list[Any]:
+    async def entries(arm: ArmRequest) -> list[Any]:
         catalog.renderer(arm.api_version)  # an api-version this catalog does not serve: 400
         check_location(arm.params["location"], arm.config)
-        return [e for e in arm.services.catalogs.get(catalog.name, ()) if e.enabled]
+        features: frozenset[str] = frozenset()
+        if catalog.visible is not None:
+            features = registered_features(await Subscriptions(arm.services.store).get(arm.subscription_id))
+        return [e for e in arm.services.catalogs.get(catalog.name, ()) if catalog.shows(e, features)]
 
     async def list_entries(arm: Arm, subscriptionId: str, location: str) -> Any:
-        return reply(200, {"value": [body(arm, e) for e in entries(arm)]})
+        return reply(200, {"value": [body(arm, e) for e in await entries(arm)]})
 
     async def get_entry(arm: Arm, **_: str) -> Any:
         wanted = arm.params[catalog.param]
-        for entry in entries(arm):
-            if entry.name == wanted:
+        for entry in await entries(arm):
+            if catalog.name_of(entry).lower() == wanted.lower():
                 return reply(200, body(arm, entry))
         raise CloudError(404, errors.RESOURCE_NOT_FOUND, f"The {catalog.title} '{wanted[:40]}' was not found.")
 

@@ -23,15 +23,16 @@ from fastapi.responses import Response
 
 from aro.api import errors
 from aro.api.errors import CloudError
-from aro.api.kind import Cascade, ResourceKind
+from aro.api.kind import Cascade, Claim, ResourceKind
 from aro.api.resource import RESOURCE_PROVIDER, ProvisioningState, Request, Resource
 from aro.api.template import template
 from aro.api.version import ActionRenderer, AsyncAction, ValidationContext
 from aro.database import Conflict, Doc, PreconditionFailed, retry_on_precondition_failed
 from aro.database.asyncoperations import AsyncOperations, new_operation
+from aro.database.claims import ClaimRefused, Claims, holder_exists, holder_of
 from aro.database.codec import SealedCodec
 from aro.database.containers import partition_of
-from aro.database.documents import OperationDocument, ResourceDocument
+from aro.database.documents import OperationDocument, ResourceDocument, SubscriptionDocument
 from aro.frontend.arm import (
     Arm,
     ArmRequest,
@@ -45,7 +46,7 @@ from aro.frontend.arm import (
     system_data,
 )
 from aro.frontend.paging import Pager
-from aro.frontend.subscriptions import DELETE_STATES, WRITE_STATES, require_subscription
+from aro.frontend.subscriptions import DELETE_STATES, WRITE_STATES, registered_features, require_subscription
 
 log = logging.getLogger("aro.frontend.resources")
 
@@ -110,7 +111,13 @@ def check_name(kind: ResourceKind[Any], value: str, method: str) -> None:
 
 
 def validation_context(
-    arm: ArmRequest, kind: ResourceKind[Any], resource_id: str, resource_group: str, name: str, parent: Resource | None
+    arm: ArmRequest,
+    kind: ResourceKind[Any],
+    resource_id: str,
+    resource_group: str,
+    name: str,
+    parent: Resource | None,
+    subscription: SubscriptionDocument | None = None,
 ) -> ValidationContext:
     """What api-version validation needs to know about a resource named by this request."""
     catalog = arm.services.catalogs.get(kind.versions_catalog, ()) if kind.versions_catalog else ()
@@ -124,6 +131,8 @@ def validation_context(
         default_version=next((v.name for v in catalog if v.default), ""),
         resource_type=kind.type,
         parent=parent,
+        features=registered_features(subscription),
+        catalog=tuple(catalog),
     )
 
 
@@ -199,13 +208,25 @@ class Writer:
             raise
 
 
+async def claim(arm: ArmRequest, path: ResourcePath, claims: Sequence[Claim]) -> list[Doc]:
+    """Claim the values a new resource must hold alone (400 naming the field when another holds one)."""
+    if not claims:
+        return []
+    store = arm.services.store
+    holder = holder_of(path.kind.container_name, path.key)
+    try:
+        return await Claims(store).acquire(path.partition, claims, holder, holder_exists(store))
+    except ClaimRefused as e:
+        raise e.claim.error() from None
+
+
 async def put_or_patch(arm: ArmRequest, kind: ResourceKind[Any], patch: bool) -> Response:
     version = kind.version(arm.api_version)
     path = ResourcePath(kind, arm)
     body = await arm.json_body(required=not patch)
     if patch and body is None:
         body = {}
-    await require_subscription(arm, WRITE_STATES)
+    subscription = await require_subscription(arm, WRITE_STATES)
     w = Writer(arm, path)
 
     async def attempt() -> tuple[int, Doc]:
@@ -215,12 +236,13 @@ async def put_or_patch(arm: ArmRequest, kind: ResourceKind[Any], patch: bool) ->
         check_preconditions(arm.request, doc)
         request = Request.CREATE if doc is None else Request.UPDATE
         parent = await load_parent(arm, path, request)
-        ctx = validation_context(arm, kind, path.resource_id, path.resource_group, path.name, parent)
+        ctx = validation_context(arm, kind, path.resource_id, path.resource_group, path.name, parent, subscription)
         if doc is None:
             new = version.resource.put(body, None, ctx)
             new.id, new.name, new.type = path.resource_id, path.name, kind.type
             kind.lifecycle.begin(new, Request.CREATE)
             new.system_data = system_data(arm.request, None, creating=True)
+            taken = await claim(arm, path, kind.claims(new, path.parent_key if kind.parent is not None else ""))
             op = await w.ensure_operation(Request.CREATE, new.properties.provisioning_state)
             fresh: ResourceDocument = {
                 "id": str(uuid.uuid4()),
@@ -230,9 +252,13 @@ async def put_or_patch(arm: ArmRequest, kind: ResourceKind[Any], patch: bool) ->
                 "dequeues": 0,
             }
             try:
-                return 201, await w.resources.create(w.codec.encode(fresh, new))
-            except Conflict:
-                raise PreconditionFailed("created concurrently") from None
+                try:
+                    return 201, await w.resources.create(w.codec.encode(fresh, new))
+                except Conflict:
+                    raise PreconditionFailed("created concurrently") from None
+            except BaseException:
+                await Claims(arm.services.store).undo(taken)
+                raise
         current = w.codec.decode(doc)
         kind.gate(current, Request.UPDATE)
         new = version.resource.patch(body, current, ctx) if patch else version.resource.put(body, current, ctx)
@@ -342,10 +368,10 @@ async def action(arm: ArmRequest, kind: ResourceKind[Any]) -> Response:
             errors.INVALID_RESOURCE_TYPE if known else errors.NOT_FOUND,
             f"The action '{name[:64]}' is not supported for api version '{arm.api_version}'.",
         )
-    await arm.json_body(required=False)
+    body = await arm.json_body(required=False)
     await require_subscription(arm, WRITE_STATES)
     if isinstance(entry, AsyncAction):
-        return await start_action(arm, path, entry)
+        return await start_action(arm, path, entry, body)
     doc = await arm.services.store.container(kind.container_name).get_by_key(path.key, path.partition)
     if doc is None:
         raise path.not_found()
@@ -355,8 +381,9 @@ async def action(arm: ArmRequest, kind: ResourceKind[Any]) -> Response:
     return reply(200, entry(hub))
 
 
-async def start_action(arm: ArmRequest, path: ResourcePath, entry: AsyncAction[Any]) -> Response:
-    """An action that runs as an operation (request ``entry.request``): 202 + Location + Azure-AsyncOperation."""
+async def start_action(arm: ArmRequest, path: ResourcePath, entry: AsyncAction[Any], body: Any) -> Response:
+    """An action that runs as an operation (request ``entry.request``): 202 + Location + Azure-AsyncOperation.
+    ``entry.accept`` checks the body and records it on the resource, written with the operation."""
     w = Writer(arm, path)
 
     async def attempt() -> Doc:
@@ -367,6 +394,8 @@ async def start_action(arm: ArmRequest, path: ResourcePath, entry: AsyncAction[A
         await load_parent(arm, path, entry.request)
         current = w.codec.decode(doc)
         path.kind.action_gate(current, entry.request)
+        if entry.accept is not None:
+            entry.accept(current, body, w.operation_id)
         return await w.begin(doc, current, entry.request)
 
     await w.run(attempt)

@@ -27,6 +27,7 @@ from aro.database.subscriptions import (
     Subscriptions,
     SubscriptionState,
     new_subscription_doc,
+    registered_features,
     state_of,
     subscription_view,
 )
@@ -35,6 +36,8 @@ from aro.frontend.arm import Arm, ArmRequest, reply
 
 log = logging.getLogger("aro.frontend.subscriptions")
 router = APIRouter(tags=["subscriptions"])
+
+__all__ = ["DELETE_STATES", "WRITE_STATES", "registered_features", "require_subscription", "router"]
 
 WRITE_STATES = frozenset({SubscriptionState.REGISTERED})
 DELETE_STATES = frozenset({SubscriptionState.REGISTERED, SubscriptionState.WARNED, SubscriptionState.SUSPENDED})

@@ -8,12 +8,13 @@ outcomes, deadlines, the operation's end, cascades).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Generic, TypeVar
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
 
 from aro.api.kind import ResourceKind
 from aro.api.resource import Resource
 from aro.cloud.base import Cloud
+from aro.database.codec import SealedCodec
 from aro.database.store import Store
 from aro.steps.engine import Step
 
@@ -38,6 +39,8 @@ class StepEnv:
     store: Store
     cloud: Cloud
     timeouts: Timeouts
+    catalogs: Mapping[str, Sequence[Any]] = field(default_factory=dict)  # catalog kind name -> its entries
+    codecs: Mapping[str, SealedCodec[Any]] = field(default_factory=dict)  # container -> codec (a parent's doc)
 
 
 @dataclass(frozen=True)

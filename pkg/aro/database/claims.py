@@ -1,0 +1,145 @@
+"""Uniqueness across resources as a store constraint: a *claim* document per unique value.
+
+A kind declares what must be unique within a subscription (``ResourceKind.claims``: ARO-HCP's managed
+resource group, subnet and network security group of a cluster; one external auth per cluster). Before a
+resource document is created, the frontend creates one claim document per value, ``key`` =
+``{scope}:{value}`` (lower-case) in the subscription's partition; the store's unique key makes two racing
+creates end with one winner, never a read-then-write.
+
+A claim names its holder (the resource document key). It is released when the holder is deleted (the
+backend, after the delete), and a claim whose holder does not exist is *stale* (a crash between the claim
+and the resource write, or a failed release): it is taken over, by an etag-conditional replace, once it is
+older than ``STALE_SECONDS`` -- younger ones may belong to a request still in flight.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+from aro.api.kind import Claim
+from aro.database.store import (
+    Conflict,
+    Container,
+    ContainerSpec,
+    Doc,
+    NotFound,
+    PreconditionFailed,
+    Store,
+    StoreError,
+)
+
+CLAIMS = ContainerSpec("claims")
+STALE_SECONDS = 60.0
+
+HolderExists = Callable[[str], Awaitable[bool]]
+"""``(holder) -> whether that resource document exists``."""
+
+
+def claim_key(claim: Claim) -> str:
+    return f"{claim.scope}:{claim.value}".lower()
+
+
+def holder_of(container: str, key: str) -> str:
+    """A holder names the resource document: ``{container}|{key}``."""
+    return f"{container}|{key}".lower()
+
+
+def holder_exists(store: Store) -> HolderExists:
+    async def exists(holder: str) -> bool:
+        container, _, key = holder.partition("|")
+        partition = key.split("/")[2] if key.count("/") >= 2 else ""
+        try:
+            return await store.container(container).get_by_key(key, partition) is not None
+        except StoreError:  # a container this process does not serve: assume it lives
+            return True
+
+    return exists
+
+
+class ClaimRefused(Exception):
+    def __init__(self, claim: Claim) -> None:
+        super().__init__(claim.message)
+        self.claim = claim
+
+
+@dataclass
+class Claims:
+    store: Store
+
+    def _container(self) -> Container:
+        return self.store.container(CLAIMS.name)
+
+    async def holder(self, partition: str, claim: Claim) -> str | None:
+        doc = await self._container().get_by_key(claim_key(claim), partition)
+        return None if doc is None else str(doc.get("holder") or "")
+
+    async def acquire(self, partition: str, claims: Sequence[Claim], holder: str, exists: HolderExists) -> list[Doc]:
+        """Claim every value for ``holder`` and return the claim documents created (or taken over) for it;
+        values ``holder`` holds already count as claimed. If another live resource holds one,
+        ``ClaimRefused`` is raised and nothing newly claimed is kept."""
+        taken: list[Doc] = []
+        try:
+            for claim in claims:
+                if claim.check_only:
+                    current = await self.holder(partition, claim)
+                    if current and current.partition("|")[2] not in claim.allowed_holders and await exists(current):
+                        raise ClaimRefused(claim)
+                    continue
+                doc = await self._take(partition, claim, holder, exists)
+                if doc is None:
+                    raise ClaimRefused(claim)
+                if doc.pop("new", False):
+                    taken.append(doc)
+        except BaseException:
+            await self.undo(taken)
+            raise
+        return taken
+
+    async def _take(self, partition: str, claim: Claim, holder: str, exists: HolderExists) -> Doc | None:
+        key = claim_key(claim)
+        fresh: Doc = {"id": str(uuid.uuid4()), "partitionKey": partition, "key": key, "holder": holder.lower()}
+        for _ in range(3):
+            try:
+                created = await self._container().create({**fresh, "claimedAt": time.time()})
+                return {**created, "new": True}
+            except Conflict:
+                pass
+            current = await self._container().get_by_key(key, partition)
+            if current is None:
+                continue  # released meanwhile
+            if current.get("holder") == holder.lower():
+                return current
+            if time.time() - float(current.get("claimedAt") or 0) < STALE_SECONDS or await exists(current["holder"]):
+                return None
+            try:  # stale: take it over, conditional on the etag read
+                replaced = await self._container().replace(
+                    {**current, "holder": holder.lower(), "claimedAt": time.time()}
+                )
+                return {**replaced, "new": True}
+            except (PreconditionFailed, NotFound):
+                continue
+        return None
+
+    async def undo(self, taken: list[Doc]) -> None:
+        """Drop claim documents ``acquire`` returned (the request they were for failed)."""
+        for doc in taken:
+            try:
+                await self._container().delete(doc)
+            except (PreconditionFailed, NotFound):
+                pass
+
+    async def release(self, partition: str, claims: Sequence[Claim], holder: str) -> None:
+        """Drop the claims ``holder`` holds (after its resource was deleted); others' are left alone."""
+        for claim in claims:
+            if claim.check_only:
+                continue
+            doc = await self._container().get_by_key(claim_key(claim), partition)
+            if doc is None or doc.get("holder") != holder.lower():
+                continue
+            try:
+                await self._container().delete(doc)
+            except (PreconditionFailed, NotFound):
+                pass
