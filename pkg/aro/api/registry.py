@@ -7,14 +7,38 @@ backends), so tests and extensions can add kinds without touching this module.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from aro.api.cluster import OpenShiftVersion
+from aro.api.hcp.catalog import default_role_sets, load_versions
+from aro.api.hcpopenshiftclusters import (
+    EXTERNAL_AUTHS,
+    HCP_OPENSHIFT_CLUSTERS,
+    HCP_OPENSHIFT_VERSIONS,
+    HCP_ROLE_SETS,
+    NODE_POOLS,
+)
 from aro.api.kind import Kinds
 from aro.api.openshiftclusters import OPENSHIFT_CLUSTERS, OPENSHIFT_VERSIONS
 
-KINDS = Kinds([OPENSHIFT_CLUSTERS], [OPENSHIFT_VERSIONS])
+KINDS = Kinds(
+    [OPENSHIFT_CLUSTERS, HCP_OPENSHIFT_CLUSTERS, NODE_POOLS, EXTERNAL_AUTHS],
+    [OPENSHIFT_VERSIONS, HCP_OPENSHIFT_VERSIONS, HCP_ROLE_SETS],
+)
 
 DEFAULT_OPENSHIFT_VERSIONS: list[OpenShiftVersion] = [
     OpenShiftVersion(version="4.16.30"),
     OpenShiftVersion(version="4.17.27"),
     OpenShiftVersion(version="4.18.34", default=True),
 ]
+
+
+def default_catalogs(hcp_versions_file: str | None = None) -> dict[str, Sequence[Any]]:
+    """Every catalog's entries: the classic versions, the hosted versions (the shipped file, or
+    ``hcp.versionsFile``) and the operator identity role sets."""
+    return {
+        OPENSHIFT_VERSIONS.name: DEFAULT_OPENSHIFT_VERSIONS,
+        HCP_OPENSHIFT_VERSIONS.name: load_versions(hcp_versions_file),
+        HCP_ROLE_SETS.name: default_role_sets(),
+    }
