@@ -13,9 +13,10 @@ from typing import Any
 from aro.api.kind import CatalogKind, Kinds
 from aro.api.registry import KINDS
 from aro.cluster.workflow import WORKFLOW as CLUSTERS
+from aro.hcp.workflow import WORKFLOWS as HOSTED
 from aro.steps import Workflow
 
-BUILT_IN: tuple[Workflow[Any, Any], ...] = (CLUSTERS,)
+BUILT_IN: tuple[Workflow[Any, Any], ...] = (CLUSTERS, *HOSTED)
 
 
 @dataclass(frozen=True)

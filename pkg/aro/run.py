@@ -10,9 +10,11 @@ import contextlib
 import logging
 import signal
 import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
-from aro.api.registry import DEFAULT_OPENSHIFT_VERSIONS
+from aro.api.registry import default_catalogs
 from aro.backend.cascade import Cascades
 from aro.backend.operations import OperationBackend, OperationSettings
 from aro.backend.pool import Handler, WorkerPool
@@ -114,6 +116,7 @@ def make_cloud(config: Config, simulator_url: str | None) -> Cloud:
             polling_interval=0.05,
             retry_total=config.cloud.retry_total,
             retry_backoff_factor=config.cloud.retry_backoff_factor,
+            management_url=config.cloud.management_cluster_url,
             graph_store=graph,
         )
     return azure_cloud(config, sealer)
@@ -131,13 +134,32 @@ async def wait_for_signal() -> None:
             loop.remove_signal_handler(sig)
 
 
+def catalogs_for(config: Config) -> dict[str, Sequence[Any]]:
+    try:
+        return default_catalogs(config.hcp.versions_file)
+    except (OSError, ValueError) as e:
+        raise ConfigError(f"hcp.versionsFile: {e}") from None
+
+
 def make_pool(
-    config: Config, store: Store, sealer: Sealer, cloud: Cloud, metrics: Metrics, served: Registry
+    config: Config,
+    store: Store,
+    sealer: Sealer,
+    cloud: Cloud,
+    metrics: Metrics,
+    served: Registry,
+    catalogs: Mapping[str, Sequence[Any]] | None = None,
 ) -> WorkerPool:
     """The worker pool: one operation backend per kind (its workflow), and the subscription cascade."""
     b = config.backend
-    env = StepEnv(store, cloud, Timeouts(b.condition_timeout_seconds, b.condition_poll_seconds))
     codecs = codecs_for(served.kinds, sealer)
+    env = StepEnv(
+        store,
+        cloud,
+        Timeouts(b.condition_timeout_seconds, b.condition_poll_seconds),
+        catalogs if catalogs is not None else catalogs_for(config),
+        codecs,
+    )
     settings = OperationSettings.of(b)
     handlers = [
         Handler(
@@ -155,6 +177,7 @@ async def run_rp(config: Config, *, frontend: bool = True, backend: bool = True)
     """Run until SIGTERM/SIGINT, then stop cleanly."""
     started = time.monotonic()
     served = registry()
+    catalogs = catalogs_for(config)
     sealer = sealer_for(config)
     store: Store = await open_store(config, served)
     readiness = Readiness(store_open=True, backend_polling=not backend)
@@ -169,7 +192,7 @@ async def run_rp(config: Config, *, frontend: bool = True, backend: bool = True)
                 simulator = simulator_server(config)
                 await simulator.start()
             cloud = make_cloud(config, simulator.base_url if simulator else None)
-            pool = make_pool(config, store, sealer, cloud, metrics, served)
+            pool = make_pool(config, store, sealer, cloud, metrics, served, catalogs)
             await pool.start()
         if frontend:
             services = Services(
@@ -177,7 +200,7 @@ async def run_rp(config: Config, *, frontend: bool = True, backend: bool = True)
                 store=store,
                 sealer=sealer,
                 kinds=served.kinds,
-                catalogs={"openShiftVersions": DEFAULT_OPENSHIFT_VERSIONS},
+                catalogs=catalogs,
                 metrics=metrics,
                 readiness=readiness,
             )

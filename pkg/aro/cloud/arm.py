@@ -29,7 +29,9 @@ The same class talks to Azure or to the simulator; only the endpoint, the creden
 from __future__ import annotations
 
 import asyncio
+import inspect
 import ssl
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,6 +57,7 @@ from aro.cloud.context import (
     reset_request_context,
     set_request_context,
 )
+from aro.cloud.kube import KubeAPI, client_cert_context
 
 __all__ = [
     "ArmCloud",
@@ -210,17 +213,24 @@ class ArmCloud:
         credential_scopes: Sequence[str] | None = None,
         authorization_retry_seconds: float = 0.0,
         authorization_retry_interval: float = 30.0,
+        management_url: str | None = None,
     ) -> None:
         """``credential``: an azure-core ``TokenCredential`` or ``AsyncTokenCredential`` (use
         ``azure.identity.aio`` ones against Azure; ``StaticTokenCredential`` against the simulator).
         ``cluster_endpoints``: a strategy, a URL template (see ``TemplateClusterEndpoints``), or None for
         the simulator's ``{base_url}/clusters/{sub}/{rg}``. ``credential_scopes``: the ARM token audience
         (default ``{base_url}/.default``; US Government differs, see ``aro.cloud.azure``).
-        ``authorization_retry_seconds`` (0 = off) / ``authorization_retry_interval``: see the module doc."""
+        ``authorization_retry_seconds`` (0 = off) / ``authorization_retry_interval``: see the module doc.
+        ``management_url``: the Kubernetes API of the management cluster hosted control planes run on
+        (bearer token of ``credential``); None: the simulator's ``{base_url}/management`` when
+        ``cluster_endpoints`` is None (the simulator), else no management cluster."""
         self.base_url = base_url.rstrip("/")
         self._credential = credential
         self._ca_pem = Path(ca_file).read_text() if ca_file else ""
         self._ssl: ssl.SSLContext = ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
+        if management_url is None and cluster_endpoints is None:
+            management_url = f"{self.base_url}/management"
+        self._management_url = management_url
         if cluster_endpoints is None:
             cluster_endpoints = SimulatorClusterEndpoints(self.base_url, self._ca_pem)
         elif isinstance(cluster_endpoints, str):
@@ -242,6 +252,8 @@ class ArmCloud:
         self._clients: dict[str, ResourceManagementClient] = {}
         self._http = httpx.AsyncClient(verify=self._ssl, timeout=timeout)
         self._http_by_ca: dict[str, httpx.AsyncClient] = {}
+        self._cert_http: OrderedDict[tuple[str, str], httpx.AsyncClient] = OrderedDict()
+        self._closing: list[asyncio.Future[None]] = []
         self._retry_total = retry_total
         self._retry_backoff_max = retry_backoff_max
         self.graph_store: GraphStore | None = None
@@ -448,7 +460,46 @@ class ArmCloud:
             )
         return list(resp.json().get("items") or [])
 
+    # -- Kubernetes APIs: the management cluster, hosted clusters ------------------------------------------
+
+    async def _token(self) -> str:
+        got = self._credential.get_token(*self._scopes)
+        token = await got if inspect.isawaitable(got) else got
+        return str(token.token)
+
+    def management_cluster(self) -> KubeAPI:
+        if not self._management_url:
+            raise CloudError(
+                500,
+                "InternalServerError",
+                "Hosted control planes need a management cluster: set cloud.managementCluster.url.",
+            )
+        return KubeAPI(self._management_url, self._http, self._token)
+
+    def hosted_endpoint(self, namespace: str) -> ClusterEndpoint:
+        """Where the API of the hosted cluster whose control plane runs in ``namespace`` answers."""
+        base = (self._management_url or self.base_url).rsplit("/management", 1)[0]
+        return ClusterEndpoint(f"{base}/hostedclusters/{namespace}", self._ca_pem)
+
+    def cluster_api(self, endpoint: ClusterEndpoint, cert_pem: str, key_pem: str) -> KubeAPI:
+        """A cluster's API as the holder of a client certificate (issued by the cluster's client CA)."""
+        key = (endpoint.ca_pem, cert_pem)
+        http = self._cert_http.pop(key, None)
+        if http is None:
+            http = httpx.AsyncClient(
+                verify=client_cert_context(endpoint.ca_pem, cert_pem, key_pem), timeout=self._timeout
+            )
+            if len(self._cert_http) >= 64:  # bounded: the least recently used client goes
+                _, oldest = self._cert_http.popitem(last=False)
+                self._closing.append(asyncio.ensure_future(oldest.aclose()))
+        self._cert_http[key] = http
+        return KubeAPI(endpoint.url, http)
+
     async def close(self) -> None:
+        for owned in self._cert_http.values():
+            await owned.aclose()
+        self._cert_http.clear()
+        await asyncio.gather(*self._closing, return_exceptions=True)
         clients, self._clients = list(self._clients.values()), {}
         for client in clients:
             await client.close()

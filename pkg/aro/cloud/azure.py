@@ -137,6 +137,7 @@ def azure_cloud(config: Config, sealer: Sealer) -> AzureCloud:
         retry_backoff_factor=config.cloud.retry_backoff_factor,
         authorization_retry_seconds=azure.authorization_retry_seconds,
         authorization_retry_interval=azure.authorization_retry_interval_seconds,
+        management_url=config.cloud.management_cluster_url,
         graph_store=graph_store_for(config, sealer, credential),
         owned=[credential],
     )

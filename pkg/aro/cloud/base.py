@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from aro.cloud.blob import GraphStore
+    from aro.cloud.kube import KubeAPI
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,23 @@ class Cloud(Protocol):
 
     async def cluster_nodes(self, endpoint: ClusterEndpoint) -> list[dict[str, Any]]:
         """The cluster's Node objects (Kubernetes JSON)."""
+        ...
+
+    def management_cluster(self) -> KubeAPI:
+        """The Kubernetes API of the management cluster that runs hosted control planes (as namespaces of
+        pods); CloudError when none is configured."""
+        ...
+
+    def hosted_endpoint(self, namespace: str) -> ClusterEndpoint:
+        """Where the API of the hosted cluster whose control plane runs in ``namespace`` answers."""
+        ...
+
+    def cluster_api(self, endpoint: ClusterEndpoint, cert_pem: str, key_pem: str) -> KubeAPI:
+        """A cluster's API, authenticated by a client certificate (closed with the cloud)."""
+        ...
+
+    async def put_resource(self, resource_id: str, api_version: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Create or replace one resource by id and wait for it."""
         ...
 
     async def close(self) -> None: ...

@@ -139,6 +139,15 @@ class CloudConfig(_Section):
     # exponential backoff from this factor); what outlasts them is a temporary error: the step is re-queued.
     retry_total: int = Field(default=4, ge=0, le=20)
     retry_backoff_factor: float = Field(default=0.8, ge=0, le=60)
+    # The Kubernetes API of the management cluster that runs hosted control planes (bearer token of the
+    # cloud credential); unset: the simulator's in simulator mode, none in azure mode.
+    management_cluster_url: str | None = None
+
+
+class HcpConfig(_Section):
+    """Hosted control planes."""
+
+    versions_file: str | None = None  # the hcpOpenShiftVersions catalog (JSON); unset: the one shipped
 
 
 class BackendConfig(_Section):
@@ -180,6 +189,7 @@ class Config(_Section):
     cloud: CloudConfig = Field(default_factory=CloudConfig)
     backend: BackendConfig = Field(default_factory=BackendConfig)
     secrets: SecretsConfig = Field(default_factory=SecretsConfig)
+    hcp: HcpConfig = Field(default_factory=HcpConfig)
 
     @model_validator(mode="after")
     def _mode_rules(self) -> Config:

@@ -11,8 +11,12 @@ def _b64(text: str) -> str:
     return base64.b64encode(text.encode()).decode()
 
 
-def render(*, cluster_name: str, server: str, ca_pem: str, user: str, client_cert_pem: str, client_key_pem: str) -> str:
-    """A kubeconfig with one cluster, one certificate-authenticated user and a current context."""
+def render(
+    *, cluster_name: str, server: str, ca_pem: str, user: str, client_cert_pem: str, client_key_pem: str | None
+) -> str:
+    """A kubeconfig with one cluster, one certificate-authenticated user and a current context
+    (``client_key_pem`` None: without the key, which the holder of the certificate adds -- as ARO-HCP's
+    break-glass credentials)."""
     config = {
         "apiVersion": "v1",
         "kind": "Config",
@@ -20,10 +24,8 @@ def render(*, cluster_name: str, server: str, ca_pem: str, user: str, client_cer
         "users": [
             {
                 "name": user,
-                "user": {
-                    "client-certificate-data": _b64(client_cert_pem),
-                    "client-key-data": _b64(client_key_pem),
-                },
+                "user": {"client-certificate-data": _b64(client_cert_pem)}
+                | ({"client-key-data": _b64(client_key_pem)} if client_key_pem is not None else {}),
             }
         ],
         "contexts": [{"name": user, "context": {"cluster": cluster_name, "user": user, "namespace": "default"}}],

@@ -129,6 +129,32 @@ def issue(
     return KeyPair(_cert_pem(cert), _key_pem(key))
 
 
+def sign_csr(ca: KeyPair, csr_pem: str, seconds: int) -> tuple[str, dt.datetime]:
+    """A client certificate for the subject and key of a (checked) PEM certificate signing request, valid
+    for ``seconds``; returns (certificate PEM, expiry)."""
+    csr = x509.load_pem_x509_csr(csr_pem.encode())
+    ca_cert = ca.cert
+    now = dt.datetime.now(dt.UTC)
+    expires = now + dt.timedelta(seconds=seconds)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(csr.subject)
+        .issuer_name(ca_cert.subject)
+        .public_key(csr.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(expires)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_cert.public_key()),  # type: ignore[arg-type]
+            critical=False,
+        )
+        .sign(ca.private_key(), hashes.SHA256())
+    )
+    return _cert_pem(cert), expires
+
+
 def verify_issued_by(cert_pem: str, ca_pem: str) -> bool:
     """True if ``cert_pem`` was signed by the CA in ``ca_pem``."""
     cert = x509.load_pem_x509_certificate(cert_pem.encode())

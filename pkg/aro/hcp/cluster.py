@@ -1,0 +1,179 @@
+"""A hosted cluster's steps: create (identity and DNS, the release, managed resource group, client CA, the
+control plane on the management cluster, wait for its API, status), update (the control plane again, at
+the release its version asks for) and delete (the control plane, then the managed resource group; the
+framework has deleted the node pools and external auths before these run).
+
+Every step is idempotent: what it generates is persisted before it is used, so a step that runs again
+after a crash finds it and re-applies the same objects.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import string
+import uuid
+
+from aro.api import errors
+from aro.api.errors import CloudError
+from aro.api.hcp.catalog import newest_enabled
+from aro.api.hcp.cluster import HcpOpenShiftCluster, SignerPKI
+from aro.hcp import controlplane, status
+from aro.hcp.context import HostedContext, wait
+from aro.steps import Action, Step
+from aro.util import pki
+
+Ctx = HostedContext[HcpOpenShiftCluster]
+_ALNUM = string.ascii_lowercase + string.digits
+
+
+def managed_resource_group(oc: HcpOpenShiftCluster) -> tuple[str, str]:
+    """(subscription, name) of the managed resource group."""
+    return oc.id.split("/")[2], oc.properties.platform.managed_resource_group
+
+
+def managed_resource_group_id(oc: HcpOpenShiftCluster) -> str:
+    sub, rg = managed_resource_group(oc)
+    return f"/subscriptions/{sub}/resourceGroups/{rg}"
+
+
+async def ensure_identity(ctx: Ctx) -> None:
+    """The OpenShift cluster id, the management namespace and the DNS names (generated once)."""
+    p = ctx.hub.properties
+    if p.cluster_id and p.management_namespace and p.dns.base_domain:
+        return
+    cluster_id = p.cluster_id or str(uuid.uuid4())
+    domain = f"{''.join(secrets.choice(_ALNUM) for _ in range(4))}.{ctx.hub.location}.aroapp-hcp.io"
+
+    def mutate(oc: HcpOpenShiftCluster) -> None:
+        q = oc.properties
+        q.cluster_id = q.cluster_id or cluster_id
+        q.management_namespace = q.management_namespace or controlplane.namespace_name(q.cluster_id, oc.name)
+        q.dns.base_domain = q.dns.base_domain or domain
+
+    await ctx.update(mutate)
+
+
+def target_release(ctx: Ctx) -> str:
+    """The newest enabled z-stream of the cluster's X.Y in its channel group."""
+    v = ctx.hub.properties.version
+    entry = newest_enabled(ctx.versions, v.id, v.channel_group, dt.datetime.now(dt.UTC))
+    if entry is None:
+        raise CloudError(
+            400,
+            errors.INVALID_PARAMETER,
+            f"No enabled OpenShift {v.id} release is available in channel group '{v.channel_group}'.",
+            "properties.version.id",
+        )
+    return str(entry.name)
+
+
+async def select_release(ctx: Ctx) -> None:
+    release = target_release(ctx)
+    if ctx.hub.properties.desired_release == release:
+        return
+    await ctx.update(lambda oc: setattr(oc.properties, "desired_release", release))
+
+
+async def ensure_resource_group(ctx: Ctx) -> None:
+    sub, rg = managed_resource_group(ctx.hub)
+    await ctx.cloud.create_resource_group(sub, rg, ctx.hub.location, ctx.hub.id, {"aro-hcp-cluster": ctx.hub.name})
+
+
+async def ensure_client_ca(ctx: Ctx) -> None:
+    if ctx.hub.properties.signer is not None:
+        return
+    ca = pki.new_ca(f"customer-break-glass-signer-{ctx.hub.properties.cluster_id[:8]}", days=3650)
+    signer = SignerPKI(ca_cert=ca.cert_pem, ca_key=ca.key_pem)
+    await ctx.update(lambda oc: setattr(oc.properties, "signer", oc.properties.signer or signer))
+
+
+async def apply_control_plane(ctx: Ctx) -> None:
+    """The namespace, the client CA and the pods at the desired release (create or replace)."""
+    p = ctx.hub.properties
+    assert p.signer is not None
+    mc = ctx.management()
+    ns = p.management_namespace
+    await mc.apply("namespaces", controlplane.namespace(ns, p.cluster_id, managed_resource_group_id(ctx.hub)))
+    await mc.apply("secrets", controlplane.client_ca(ns, p.signer.ca_cert))
+    for pod in controlplane.pods(ns, p.desired_release):
+        current = await mc.get("pods", pod["metadata"]["name"], ns)
+        if (
+            current is not None
+            and (current["metadata"].get("annotations") or {}).get(controlplane.RELEASE_ANNOTATION) == p.desired_release
+        ):
+            continue  # running this release already: not restarted
+        if current is not None:
+            await mc.delete("pods", pod["metadata"]["name"], ns)  # a pod's spec is immutable: roll it
+        await mc.apply("pods", pod)
+
+
+async def control_plane_ready(ctx: Ctx) -> bool:
+    p = ctx.hub.properties
+    items = await ctx.management().list("pods", p.management_namespace)
+    running, expected = controlplane.pods_ready(items, p.desired_release)
+    if running < expected:
+        return False
+    return await ctx.hosted_api(ctx.hub).ready()
+
+
+async def record_status(ctx: Ctx) -> None:
+    endpoint = ctx.endpoint(ctx.hub)
+    release = ctx.hub.properties.desired_release
+
+    def mutate(oc: HcpOpenShiftCluster) -> None:
+        q = oc.properties
+        q.api.url = endpoint.url
+        prefix = q.dns.base_domain_prefix or oc.name.lower()
+        q.console.url = f"https://console-openshift-console.apps.{prefix}.{q.dns.base_domain}"
+        q.platform.issuer_url = f"https://oidc.{oc.location}.aroapp-hcp.io/{q.cluster_id}"
+        q.release = release
+        status.set_active_versions(q.status, [".".join(release.split(".")[:2])])
+        status.set_condition(
+            q.status.conditions, "Available", "True", "AsExpected", f"The control plane runs OpenShift {release}."
+        )
+        status.set_condition(q.status.conditions, "Progressing", "False", "AsExpected", "")
+        status.set_condition(q.status.conditions, "Degraded", "False", "AsExpected", "")
+
+    await ctx.update(mutate)
+
+
+async def delete_control_plane(ctx: Ctx) -> None:
+    ns = ctx.hub.properties.management_namespace
+    if ns:
+        await ctx.management().delete("namespaces", ns)
+
+
+async def control_plane_gone(ctx: Ctx) -> bool:
+    ns = ctx.hub.properties.management_namespace
+    return not ns or await ctx.management().get("namespaces", ns) is None
+
+
+async def delete_resource_group(ctx: Ctx) -> None:
+    sub, rg = managed_resource_group(ctx.hub)
+    if rg:
+        await ctx.cloud.delete_resource_group(sub, rg)
+
+
+CREATE: list[Step[Ctx]] = [
+    Action("hcp.create.ensure_identity", ensure_identity),
+    Action("hcp.create.select_release", select_release),
+    Action("hcp.create.ensure_resource_group", ensure_resource_group),
+    Action("hcp.create.ensure_client_ca", ensure_client_ca),
+    Action("hcp.create.apply_control_plane", apply_control_plane),
+    wait("hcp.create.control_plane_ready", control_plane_ready, "The control plane did not become ready."),
+    Action("hcp.create.record_status", record_status),
+]
+
+UPDATE: list[Step[Ctx]] = [
+    Action("hcp.update.select_release", select_release),
+    Action("hcp.update.apply_control_plane", apply_control_plane),
+    wait("hcp.update.control_plane_ready", control_plane_ready, "The control plane did not become ready."),
+    Action("hcp.update.record_status", record_status),
+]
+
+DELETE: list[Step[Ctx]] = [
+    Action("hcp.delete.delete_control_plane", delete_control_plane),
+    wait("hcp.delete.control_plane_gone", control_plane_gone, "The control plane was not removed."),
+    Action("hcp.delete.delete_resource_group", delete_resource_group),
+]
