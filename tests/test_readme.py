@@ -49,6 +49,8 @@ def test_walkthrough_runs_command_by_command(rp_factory: Any, tmp_path: Path) ->
     assert "\n4\n" in out, "scaled to 4 workers"
     assert "client-certificate-data" in (work / "admin.kubeconfig").read_text()
     assert "client-certificate-data" in (work / "demo2.kubeconfig").read_text()
+    hcp = (work / "hcp1.kubeconfig").read_text()  # aro hcp: the signed certificate and the CLI's own key
+    assert "client-certificate-data" in hcp and "client-key-data" in hcp
 
 
 def test_make_run_serves_and_stops(tmp_path: Path) -> None:

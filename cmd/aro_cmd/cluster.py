@@ -1,84 +1,45 @@
 """`aro cluster`: manage clusters through the RP's public ARM API, in the spirit of `az aro`.
 
-Thin typer wiring over aro.cli: ``@command`` adds the connection options (--endpoint, --ca-file,
---subscription) to every command and runs its body through ``aro.cli.run`` (one client, one error path).
+Thin typer wiring over aro.cli (``aro_cmd.options.commands``: the connection options and one error path).
 """
 
 from __future__ import annotations
 
-import inspect
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from aro.cli import Format, Invocation, run
+from aro.cli import Format, Invocation
 from aro.cli.clusters import (
     CLUSTER_TABLE,
     CREDENTIALS_TABLE,
     VERSIONS_TABLE,
     CreateOptions,
-    confirm,
-    parse_tags,
     read_pull_secret,
-    write_private_file,
+)
+from aro.cli.common import confirm, parse_tags, write_private_file
+from aro_cmd.options import (
+    CONNECTION_HELP,
+    ListResourceGroup,
+    Location,
+    NoWait,
+    Output,
+    ResourceGroup,
+    Tags,
+    UpdateTags,
+    Yes,
+    commands,
 )
 
 cluster = typer.Typer(
     no_args_is_help=True,
-    help="Manage clusters through the RP's ARM API (like az aro). Connection: --endpoint/--ca-file/--subscription, "
-    "else AROCLI_ENDPOINT/AROCLI_CA_FILE/AROCLI_SUBSCRIPTION, else ~/.config/aro/client.yaml ($AROCLI_CONFIG), "
-    "else https://localhost:8443 with ./.aro/certs/ca.crt.",
+    help=f"Manage clusters through the RP's ARM API (like az aro). {CONNECTION_HELP}",
 )
-
-CONNECTION = "Connection"
-_CONNECTION_OPTIONS = [
-    inspect.Parameter(
-        name,
-        inspect.Parameter.KEYWORD_ONLY,
-        default=None,
-        annotation=Annotated[
-            str | None, typer.Option(flag, help=help_, rich_help_panel=CONNECTION, show_default=False)
-        ],
-    )
-    for name, flag, help_ in (
-        ("endpoint", "--endpoint", "RP URL [env AROCLI_ENDPOINT; default https://localhost:8443]"),
-        ("ca_file", "--ca-file", "CA bundle that signs the RP's certificate [env AROCLI_CA_FILE]"),
-        ("subscription", "--subscription", "subscription id [env AROCLI_SUBSCRIPTION]"),
-    )
-]
-
-
-def command(name: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
-    """Register ``fn(inv, **options)`` as `aro cluster NAME`, with the connection options appended."""
-
-    def register(fn: Callable[..., None]) -> Callable[..., None]:
-        sig = inspect.signature(fn, eval_str=True)
-        params = [*list(sig.parameters.values())[1:], *_CONNECTION_OPTIONS]
-
-        def wrapper(**kwargs: Any) -> None:
-            flags = {p.name: kwargs.pop(p.name) for p in _CONNECTION_OPTIONS}
-            code = run(lambda inv: fn(inv, **kwargs), flags)
-            if code:
-                raise typer.Exit(code)
-
-        wrapper.__signature__ = sig.replace(parameters=params, return_annotation=None)  # type: ignore[attr-defined]
-        wrapper.__annotations__ = {p.name: p.annotation for p in params}
-        wrapper.__doc__ = fn.__doc__
-        wrapper.__name__ = fn.__name__
-        cluster.command(name)(wrapper)
-        return fn
-
-    return register
-
+command = commands(cluster)
 
 Name = Annotated[str, typer.Argument(help="cluster name", show_default=False)]
-ResourceGroup = Annotated[str, typer.Option("--resource-group", "-g", help="resource group", show_default=False)]
-Output = Annotated[Format, typer.Option("--output", "-o", help="output format")]
-NoWait = Annotated[bool, typer.Option("--no-wait", help="return once the RP accepted the request")]
-Location = Annotated[str | None, typer.Option("--location", "-l", help="location [env AROCLI_LOCATION; eastus]")]
 
 
 @command("create")
@@ -114,7 +75,7 @@ def create(
     apiserver_visibility: Annotated[str, typer.Option("--apiserver-visibility", help="Public|Private")] = "Public",
     ingress_visibility: Annotated[str, typer.Option("--ingress-visibility", help="Public|Private")] = "Public",
     fips: Annotated[bool, typer.Option("--fips", help="FIPS validated modules")] = False,
-    tags: Annotated[list[str] | None, typer.Option("--tags", help="KEY=VALUE (repeatable)")] = None,
+    tags: Tags = None,
     no_wait: NoWait = False,
     output: Output = Format.JSON,
 ) -> None:
@@ -155,9 +116,7 @@ def show(inv: Invocation, name: Name, resource_group: ResourceGroup, output: Out
 @command("list")
 def list_(
     inv: Invocation,
-    resource_group: Annotated[
-        str | None, typer.Option("--resource-group", "-g", help="resource group (default: the whole subscription)")
-    ] = None,
+    resource_group: ListResourceGroup = None,
     output: Output = Format.TABLE,
 ) -> None:
     """List the clusters of a resource group or of the subscription (every page)."""
@@ -169,9 +128,7 @@ def update(
     inv: Invocation,
     name: Name,
     resource_group: ResourceGroup,
-    tags: Annotated[
-        list[str] | None, typer.Option("--tags", help='KEY=VALUE (repeatable; replaces all tags; "" clears)')
-    ] = None,
+    tags: UpdateTags = None,
     outbound_ip_count: Annotated[
         int | None, typer.Option("--outbound-ip-count", min=1, max=20, help="managed outbound IPs (1-20)")
     ] = None,
@@ -202,7 +159,7 @@ def delete(
     inv: Invocation,
     name: Name,
     resource_group: ResourceGroup,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="do not ask for confirmation")] = False,
+    yes: Yes = False,
     no_wait: NoWait = False,
 ) -> None:
     """Delete a cluster (asks first unless --yes; without a terminal, --yes is required)."""

@@ -11,7 +11,8 @@ import pytest
 from rich.console import Console
 
 from aro.cli.client import ArmClient
-from aro.cli.clusters import CreateOptions, confirm, create_body, parse_tags, update_body
+from aro.cli.clusters import CreateOptions, create_body, update_body
+from aro.cli.common import confirm, parse_tags
 from aro.cli.errors import ArmError, CliError, UsageError
 from aro.cli.lro import Poller
 from aro.cli.settings import DEV_ENDPOINT, DEV_SUBSCRIPTION, Settings, resolve

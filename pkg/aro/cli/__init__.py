@@ -4,6 +4,9 @@
 - ``client``: the one HTTPS client per invocation and the one request/error helper
 - ``lro``: polling an ``Azure-AsyncOperation`` with a live progress display
 - ``clusters``: the operations and the bodies az aro sends
+- ``hcp``: the ``aro hcp`` operations (hosted clusters, node pools, versions); ``hcpbodies`` their bodies,
+  ``hcpcreds`` the break-glass key, CSR and kubeconfig
+- ``common``: option parsers, resource ids, private files and the prompt both clients use
 - ``output``: ``-o json|table`` on stdout; progress, notes and errors on stderr
 
 ``run`` is the single entry the commands go through: it resolves the settings, opens the client, runs the
@@ -18,10 +21,11 @@ from dataclasses import dataclass
 from aro.cli.client import ArmClient
 from aro.cli.clusters import Clusters
 from aro.cli.errors import EXIT_INTERRUPTED, ArmError, CliError
+from aro.cli.hcp import Hcp
 from aro.cli.output import Format, Printer
 from aro.cli.settings import Settings, resolve
 
-__all__ = ["ArmClient", "Clusters", "Format", "Invocation", "Printer", "Settings", "run"]
+__all__ = ["ArmClient", "Clusters", "Format", "Hcp", "Invocation", "Printer", "Settings", "run"]
 
 
 @dataclass
@@ -30,6 +34,7 @@ class Invocation:
     arm: ArmClient
     printer: Printer
     clusters: Clusters
+    hcp: Hcp
 
 
 def run(action: Callable[[Invocation], None], flags: Mapping[str, str | None], printer: Printer | None = None) -> int:
@@ -38,11 +43,11 @@ def run(action: Callable[[Invocation], None], flags: Mapping[str, str | None], p
     try:
         settings = resolve(flags)
         with ArmClient(settings) as arm:
-            action(Invocation(settings, arm, printer, Clusters(arm, printer)))
+            action(Invocation(settings, arm, printer, Clusters(arm, printer), Hcp(arm, printer)))
         return 0
     except (ArmError, CliError) as e:
         printer.error(e)
         return e.exit_code
     except KeyboardInterrupt:
-        printer.note("interrupted: an operation already accepted goes on in the RP (see `aro cluster show`)", "yellow")
+        printer.note("interrupted: an operation already accepted goes on in the RP (see its `show`)", "yellow")
         return EXIT_INTERRUPTED

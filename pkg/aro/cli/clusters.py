@@ -8,25 +8,21 @@ from __future__ import annotations
 
 import base64
 import binascii
-import os
 import secrets
 import string
 import uuid
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
-
 from aro.cli.client import ArmClient
+from aro.cli.common import PROVIDER, get_path, resource_group_of, subnet_id
 from aro.cli.errors import ArmError, CliError, UsageError
 from aro.cli.lro import Poller
 from aro.cli.output import Printer, TableSpec
 
 API_VERSION = "2025-07-25"
 PREVIEW_API_VERSION = "2019-12-31-preview"  # PATCH of workerProfiles[].count
-PROVIDER = "Microsoft.RedHatOpenShift"
 
 DEFAULT_POD_CIDR = "10.128.0.0/14"
 DEFAULT_SERVICE_CIDR = "172.30.0.0/16"
@@ -59,18 +55,6 @@ def read_pull_secret(value: str | None) -> str:
         raise UsageError(f"cannot read the pull secret file {path}: {e.strerror or e}") from None
 
 
-def parse_tags(values: Iterable[str]) -> dict[str, str]:
-    """``k=v`` pairs (repeat the option, or separate pairs with spaces); a lone ``""`` clears the tags."""
-    tags: dict[str, str] = {}
-    for value in values:
-        for pair in value.split():
-            key, _, val = pair.partition("=")
-            if not key:
-                raise UsageError(f"invalid tag {pair!r}: expected KEY=VALUE")
-            tags[key] = val
-    return tags
-
-
 @dataclass
 class CreateOptions:
     location: str | None = None  # default: the client's configured location
@@ -94,13 +78,6 @@ class CreateOptions:
     ingress_visibility: str = "Public"
     fips: bool = False
     tags: dict[str, str] = field(default_factory=dict)
-
-
-def subnet_id(subscription: str, rg: str, vnet: str, subnet: str) -> str:
-    if subnet.lower().startswith("/subscriptions/"):
-        return subnet
-    vnet_id = f"/subscriptions/{subscription}/resourceGroups/{rg}/providers/Microsoft.Network/virtualNetworks/{vnet}"
-    return f"{vnet_id}/subnets/{subnet}"
 
 
 def create_body(subscription: str, rg: str, name: str, location: str, o: CreateOptions) -> dict[str, Any]:
@@ -176,25 +153,8 @@ def update_body(
 # --- rendering -------------------------------------------------------------------------------------
 
 
-def resource_group_of(resource_id: str) -> str:
-    parts = resource_id.split("/")
-    lowered = [p.lower() for p in parts]
-    return parts[lowered.index("resourcegroups") + 1] if "resourcegroups" in lowered else ""
-
-
-def _get(obj: Any, *path: str | int) -> Any:
-    for key in path:
-        if isinstance(obj, dict) and isinstance(key, str):
-            obj = obj.get(key)
-        elif isinstance(obj, list) and isinstance(key, int) and key < len(obj):
-            obj = obj[key]
-        else:
-            return None
-    return obj
-
-
 def _workers(c: Any) -> int | None:
-    profiles = _get(c, "properties", "workerProfiles")
+    profiles = get_path(c, "properties", "workerProfiles")
     if not isinstance(profiles, list):
         return None
     return sum(int(p.get("count") or 0) for p in profiles if isinstance(p, dict))
@@ -206,11 +166,11 @@ CLUSTER_TABLE: TableSpec = (
         c.get("name"),
         resource_group_of(str(c.get("id", ""))),
         c.get("location"),
-        _get(c, "properties", "provisioningState"),
-        _get(c, "properties", "clusterProfile", "version"),
+        get_path(c, "properties", "provisioningState"),
+        get_path(c, "properties", "clusterProfile", "version"),
         _workers(c),
-        _get(c, "properties", "apiserverProfile", "url"),
-        _get(c, "properties", "consoleProfile", "url"),
+        get_path(c, "properties", "apiserverProfile", "url"),
+        get_path(c, "properties", "consoleProfile", "url"),
     ),
 )
 CREDENTIALS_TABLE: TableSpec = (
@@ -312,7 +272,7 @@ class Clusters:
     def _scaled_workers(cluster: Any, count: int, profile: str | None) -> dict[str, int]:
         current = {
             str(p.get("name")): int(p.get("count") or 0)
-            for p in _get(cluster, "properties", "workerProfiles") or []
+            for p in get_path(cluster, "properties", "workerProfiles") or []
             if isinstance(p, dict)
         }
         if profile is None:
@@ -352,35 +312,6 @@ class Clusters:
         loc = location or self.settings.location
         url = f"/subscriptions/{self.settings.subscription}/providers/{PROVIDER}/locations/{loc}/openShiftVersions"
         return [
-            str(_get(v, "properties", "version") or v.get("name")) for v in self.arm.pages(url, api_version=API_VERSION)
+            str(get_path(v, "properties", "version") or v.get("name"))
+            for v in self.arm.pages(url, api_version=API_VERSION)
         ]
-
-
-def write_private_file(path: Path, text: str, force: bool) -> None:
-    """Write ``text`` to ``path`` with mode 0600; an existing file is an error unless ``force``."""
-    flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if force else os.O_EXCL)
-    try:
-        fd = os.open(path, flags, 0o600)
-    except FileExistsError:
-        raise CliError(f"{path} already exists", "use --force to overwrite it, or -f to choose another file") from None
-    except OSError as e:
-        raise CliError(f"cannot write {path}: {e.strerror or e}") from None
-    with os.fdopen(fd, "w") as f:
-        os.fchmod(f.fileno(), 0o600)  # an overwritten file keeps its old mode otherwise
-        f.write(text)
-
-
-def confirm(question: str, *, assume_yes: bool, interactive: bool, ask: Callable[[str], bool] | None = None) -> None:
-    """Ask ``question`` (y/N) unless ``assume_yes``; without a terminal to ask on, refuse (UsageError)."""
-    if assume_yes:
-        return
-    if not interactive:
-        raise UsageError(f"{question.rstrip('?')}: refusing without confirmation (no terminal to ask on); pass --yes")
-    if ask is None:
-        from rich.prompt import Confirm
-
-        def ask(q: str) -> bool:
-            return Confirm.ask(q, default=False, console=Console(stderr=True))
-
-    if not ask(question):
-        raise CliError("aborted")
