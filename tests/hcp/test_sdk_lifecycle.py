@@ -89,6 +89,11 @@ def test_the_sdk_drives_a_hosted_cluster_and_kubectl_follows(
     assert [v.version for v in cluster.properties.status.active_versions or []] == ["4.20"]
     managed_rg = cluster.properties.platform.managed_resource_group  # type: ignore[union-attr]
     assert managed_rg
+    with httpx.Client(base_url=hcp_rp.base_url, verify=ssl.create_default_context(cafile=str(hcp_rp.ca_file))) as h:
+        admin = h.get(f"/admin{cluster.id}").json()["hcpOpenShiftCluster"]["properties"]
+    pods = {p["name"]: p for p in admin["controlPlane"]}
+    assert pods["etcd-0"]["phase"] == "Running" and pods["kube-apiserver-2"]["release"].startswith("4.20.")
+    assert "signer" not in admin and "credentials" not in admin, "the admin view has no secrets"
 
     pool = c.node_pools.begin_create_or_update(
         rg,

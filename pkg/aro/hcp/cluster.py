@@ -17,7 +17,7 @@ import uuid
 from aro.api import errors
 from aro.api.errors import CloudError
 from aro.api.hcp.catalog import newest_enabled
-from aro.api.hcp.cluster import HcpOpenShiftCluster, SignerPKI
+from aro.api.hcp.cluster import ControlPlanePod, HcpOpenShiftCluster, SignerPKI
 from aro.hcp import controlplane, status
 from aro.hcp.context import HostedContext, wait
 from aro.steps import Action, Step
@@ -120,6 +120,15 @@ async def control_plane_ready(ctx: Ctx) -> bool:
 async def record_status(ctx: Ctx) -> None:
     endpoint = ctx.endpoint(ctx.hub)
     release = ctx.hub.properties.desired_release
+    pods = await ctx.management().list("pods", ctx.hub.properties.management_namespace)
+    observed = [
+        ControlPlanePod(
+            name=str(pod["metadata"]["name"]),
+            phase=str((pod.get("status") or {}).get("phase") or ""),
+            release=str((pod["metadata"].get("annotations") or {}).get(controlplane.RELEASE_ANNOTATION) or ""),
+        )
+        for pod in pods
+    ]
 
     def mutate(oc: HcpOpenShiftCluster) -> None:
         q = oc.properties
@@ -128,6 +137,7 @@ async def record_status(ctx: Ctx) -> None:
         q.console.url = f"https://console-openshift-console.apps.{prefix}.{q.dns.base_domain}"
         q.platform.issuer_url = f"https://oidc.{oc.location}.aroapp-hcp.io/{q.cluster_id}"
         q.release = release
+        q.control_plane = observed
         status.set_active_versions(q.status, [".".join(release.split(".")[:2])])
         status.set_condition(
             q.status.conditions, "Available", "True", "AsExpected", f"The control plane runs OpenShift {release}."

@@ -134,6 +134,14 @@ class CredentialIssue(Model):
     revoked: bool = False
 
 
+class ControlPlanePod(Model):
+    """One pod of the control plane on the management cluster, as the backend last saw it."""
+
+    name: str = ""
+    phase: str = ""  # Pending | Running | ...
+    release: str = ""  # X.Y.Z
+
+
 class HcpOpenShiftClusterProperties(ResourceProperties):
     version: VersionProfile = Field(default_factory=VersionProfile)
     dns: DnsProfile = Field(default_factory=DnsProfile)
@@ -158,6 +166,7 @@ class HcpOpenShiftClusterProperties(ResourceProperties):
     revocation_operation_id: str | None = None  # a revokeCredentials in flight
     desired_release: str = ""  # X.Y.Z the control plane is being moved to (newest enabled of version.id)
     release: str = ""  # X.Y.Z the control plane runs
+    control_plane: list[ControlPlanePod] = Field(default_factory=list)  # as last observed (the admin view)
 
 
 class HcpOpenShiftCluster(Resource):
