@@ -24,7 +24,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from aro.api import errors
 from aro.api.errors import CloudError
 from aro.api.resource import LIFECYCLE, RESOURCE_PROVIDER, Lifecycle, ProvisioningState, Request, Resource
-from aro.api.version import Version
+from aro.api.version import AsyncAction, Version
 
 H = TypeVar("H", bound=Resource)
 
@@ -139,6 +139,13 @@ class Claim:
         return CloudError(400, errors.INVALID_REQUEST_CONTENT, self.message, self.target)
 
 
+AdminPatch = Callable[[Any, Any], str]
+"""``(hub, body) -> the request to run``: apply an admin PATCH (``/admin{resourceId}``) to a copy of the hub
+-- 400 ``CloudError`` on a bad body, nothing written -- and name the operation that carries it out."""
+
+AdminView = Callable[[Any], Any]
+"""``hub -> JSON``: a read-only admin view, ``GET /admin{resourceId}/{view}`` (secrets never included)."""
+
 ClaimRule = Callable[[Any, str], Sequence[Claim]]
 """``(hub, parent key) -> the claims of a resource`` (``parent key``: "" for a top-level kind)."""
 
@@ -217,6 +224,11 @@ class ResourceKind(Generic[H]):
     tracked: bool = True  # a tracked resource (location, tags); else a proxy resource
     versions_catalog: str = ""  # the catalog kind whose enabled entries are the installable versions
     claims: ClaimRule = no_claims  # values unique within the subscription (store-enforced claims)
+    # The admin API beyond the stored document: a PATCH (None: 405), actions run as operations (POST
+    # /admin{id}/{name}: 202 + Location) and read-only views (GET /admin{id}/{name}); lower-case names.
+    admin_patch: AdminPatch | None = None
+    admin_actions: Mapping[str, AsyncAction[Any]] = field(default_factory=dict)
+    admin_views: Mapping[str, AdminView] = field(default_factory=dict)
     display: Mapping[str, str] = field(default_factory=dict)  # read/write/delete -> description
 
     def __post_init__(self) -> None:
@@ -297,6 +309,11 @@ class ResourceKind(Generic[H]):
     def action_names(self) -> frozenset[str]:
         """Lower-case names of every action any version serves."""
         return frozenset(name for v in self.versions for name in v.actions)
+
+    def async_action(self, api_version: str, request: str) -> AsyncAction[H] | None:
+        """The asynchronous action (of that api-version, or of the admin API) that carries out ``request``."""
+        actions = [*self.version(api_version).actions.values(), *self.admin_actions.values()]
+        return next((a for a in actions if isinstance(a, AsyncAction) and a.request == request), None)
 
 
 class CatalogEntry(Protocol):

@@ -96,6 +96,10 @@ class OperationProgress(Model):
     # Temporary errors: how many times the current step was re-queued, and the last such error.
     retries: int = 0
     delayed_error: dict[str, Any] | None = None
+    # A paused reconciliation (``Workflow.pause``): how long this operation waited, which its deadline
+    # does not count, and since when it has been waiting (None: not now).
+    paused_seconds: float = 0.0
+    paused_since: float | None = None
 
 
 class ResourceProperties(Model):

@@ -34,6 +34,7 @@ class ValidationContext:
     features: frozenset[str] = frozenset()  # lower-case AFEC names registered on the subscription
     catalog: Sequence[Any] = ()  # the entries of the kind's versions catalog (``versions_catalog``)
     current: Resource | None = None  # on an update: the resource as it was (set by the pipeline)
+    children: Sequence[Resource] = ()  # on an update of a parent: its children as stored (bounded)
 
 
 class ResourceAPI(Protocol[H]):

@@ -157,6 +157,8 @@ class OperationBackend(Generic[H, C]):
         op = await self.operations.get(partition, op_id) if op_id else None
         request = (op or {}).get("request") or self.kind.lifecycle.request_of(state) or ""
 
+        if await self._paused(work, hub, request, op_id, state.value):
+            return
         if work.dequeues > self.settings.max_dequeues:
             message = f"The operation was attempted {work.dequeues - 1} times without completing and has failed."
             await self._finish(work, request, CloudError(500, errors.INTERNAL_SERVER_ERROR, message))
@@ -222,7 +224,45 @@ class OperationBackend(Generic[H, C]):
         record = hub.properties.progress
         if started is None and record is not None and record.started_at:
             started = epoch_of(record.started_at)
-        return (started or time.time()) + self.settings.deadline(request)
+        paused = record.paused_seconds if record is not None and record.request == request else 0.0
+        return (started or time.time()) + self.settings.deadline(request) + paused
+
+    async def _paused(self, work: Work, hub: H, request: str, op_id: str | None, phase: str) -> bool:
+        """A paused resource's operation (not a delete) waits: the lease goes back until the pause ends or
+        the next re-check; the time waited does not count against the deadline."""
+        pause = self.workflow.pause
+        if pause is None or request == Request.DELETE:
+            return False
+        now = time.time()
+        until = pause.until(hub, now)
+        record = hub.properties.progress
+        if until is None or until <= now:
+            if record is not None and record.paused_since is not None:
+                waited = max(0.0, now - record.paused_since)
+
+                def resumed(h: H) -> None:
+                    r = h.properties.progress
+                    if r is not None and r.paused_since is not None:
+                        r.paused_seconds += waited
+                        r.paused_since = None
+
+                await self._save(work, resumed)
+            return False
+
+        def mutate(doc: Doc) -> None:
+            h = self.codec.decode(doc)
+            if not is_current(h.properties.progress, request, op_id):
+                fresh_record(phase, request, op_id, len(self.workflow.steps.get(request) or ()))(h)
+            r = h.properties.progress
+            assert r is not None
+            if r.paused_since is None:
+                r.paused_since = now
+            pause.mark(h, until)
+            doc.update(self.codec.encode(doc, h))
+
+        await work.release(min(until, now + pause.recheck_seconds), mutate)
+        log.info("paused: reconciliation waits", extra={"request": request, "pausedUntil": until})
+        return True
 
     def _timed_out(self, request: str) -> CloudError:
         return CloudError(

@@ -1,10 +1,20 @@
 """The admin API (SRE view; production mode requires the admin client certificate for /admin): every
 kind's documents as stored -- lease, dequeues, current operation, step progress and history -- with every
 secret field removed. ``/admin/providers/microsoft.redhatopenshift/{type}`` lists a kind's documents across
-subscriptions; ``/admin`` + a resource's URL shows one."""
+subscriptions; ``/admin`` + a resource's URL shows one.
+
+Per kind, when it declares them (``ResourceKind.admin_patch``, ``admin_actions``, ``admin_views``):
+
+- ``PATCH /admin{resourceId}``: an admin change (pause, feature set, desired version, a maintenance task)
+  run as an operation: 202 + ``Location`` + ``Azure-AsyncOperation`` (the kind's newest api-version);
+- ``POST /admin{resourceId}/{action}``: an admin action run as an operation (a backup, a restore);
+- ``GET /admin{resourceId}/{view}``: a read-only view (the backups).
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 from typing import Any
 
 from fastapi import APIRouter
@@ -13,12 +23,15 @@ from fastapi.responses import Response
 from aro.api import errors
 from aro.api.errors import CloudError
 from aro.api.kind import Kinds, ResourceKind
-from aro.api.resource import RESOURCE_PROVIDER
+from aro.api.resource import RESOURCE_PROVIDER, Request
 from aro.api.template import template
+from aro.database import Doc
 from aro.database.containers import partition_of
-from aro.frontend.arm import ArmRequest, reply
+from aro.frontend.arm import ArmRequest, check_preconditions, reply
 from aro.frontend.paging import Pager
-from aro.frontend.resources import ResourcePath, endpoint_for
+from aro.frontend.resources import ResourcePath, Writer, endpoint_for, start_action
+
+log = logging.getLogger("aro.frontend.admin")
 
 
 async def list_all(arm: ArmRequest, kind: ResourceKind[Any]) -> Response:
@@ -39,6 +52,62 @@ async def get_one(arm: ArmRequest, kind: ResourceKind[Any]) -> Response:
     return reply(200, arm.services.codec(kind).redacted(doc))
 
 
+def _versioned(arm: ArmRequest, kind: ResourceKind[Any]) -> ArmRequest:
+    """Admin requests carry no api-version: operation URLs get the kind's newest."""
+    return arm if arm.api_version else dataclasses.replace(arm, api_version=kind.api_versions[-1])
+
+
+def _not_allowed() -> CloudError:
+    return CloudError(405, errors.METHOD_NOT_ALLOWED, "The HTTP method is not allowed for this resource.")
+
+
+async def patch_one(arm: ArmRequest, kind: ResourceKind[Any]) -> Response:
+    apply = kind.admin_patch
+    if apply is None:
+        raise _not_allowed()
+    arm = _versioned(arm, kind)
+    path = ResourcePath(kind, arm)
+    body = await arm.json_body(required=True)
+    w = Writer(arm, path)
+
+    async def attempt() -> Doc:
+        doc = await w.resources.get_by_key(path.key, path.partition)
+        if doc is None:
+            raise path.not_found()
+        check_preconditions(arm.request, doc)
+        current = w.codec.decode(doc)
+        kind.gate(current, Request.UPDATE)
+        request = apply(current, body)
+        return await w.begin(doc, current, request)
+
+    doc: Doc = await w.run(attempt)
+    log.info("admin update accepted", extra={"docKey": path.key, "operationId": w.operation_id})
+    headers = arm.async_headers(kind.operations, w.operation_id, location=True)
+    return reply(202, arm.services.codec(kind).redacted(doc), headers)
+
+
+async def admin_action(arm: ArmRequest, kind: ResourceKind[Any]) -> Response:
+    name = arm.params["adminName"].lower()
+    entry = kind.admin_actions.get(name)
+    if entry is None:
+        raise CloudError(404, errors.NOT_FOUND, f"The admin action '{name[:64]}' is not supported for {kind.type}.")
+    arm = _versioned(arm, kind)
+    body = await arm.json_body(required=False)
+    return await start_action(arm, ResourcePath(kind, arm), entry, body)
+
+
+async def admin_view(arm: ArmRequest, kind: ResourceKind[Any]) -> Response:
+    name = arm.params["adminName"].lower()
+    view = kind.admin_views.get(name)
+    if view is None:
+        raise CloudError(404, errors.NOT_FOUND, f"The admin view '{name[:64]}' is not supported for {kind.type}.")
+    path = ResourcePath(kind, arm)
+    doc = await arm.services.store.container(kind.container_name).get_by_key(path.key, path.partition)
+    if doc is None:
+        raise path.not_found()
+    return reply(200, view(arm.services.codec(kind).decode(doc, secrets=False)))
+
+
 def router_for(kinds: Kinds) -> APIRouter:
     router = APIRouter(prefix="/admin", tags=["admin"])
     for kind in kinds:
@@ -56,4 +125,26 @@ def router_for(kinds: Kinds) -> APIRouter:
             methods=["GET"],
             summary=f"Admin: one {kind.title} document",
         )
+        if kind.admin_patch is not None:
+            router.add_api_route(
+                one.path,
+                endpoint_for(patch_one, kind, one.params),
+                methods=["PATCH"],
+                summary=f"Admin: update {kind.a_title} (an operation)",
+            )
+        named = template(kind.route + "/{adminName}")
+        if kind.admin_actions:
+            router.add_api_route(
+                named.path,
+                endpoint_for(admin_action, kind, named.params),
+                methods=["POST"],
+                summary=f"Admin: an action on {kind.a_title} ({', '.join(sorted(kind.admin_actions))})",
+            )
+        if kind.admin_views:
+            router.add_api_route(
+                named.path,
+                endpoint_for(admin_view, kind, named.params),
+                methods=["GET"],
+                summary=f"Admin: a view of {kind.a_title} ({', '.join(sorted(kind.admin_views))})",
+            )
     return router

@@ -14,7 +14,6 @@ from aro.api.errors import CloudError
 from aro.api.kind import CatalogKind, Kinds, OperationFamily, ResourceKind, invalid_api_version
 from aro.api.resource import RESOURCE_PROVIDER, TERMINAL_STATES, ProvisioningState, step_label
 from aro.api.template import template
-from aro.api.version import AsyncAction
 from aro.database import Doc
 from aro.database.asyncoperations import AsyncOperations, resource_of
 from aro.database.subscriptions import Subscriptions, registered_features
@@ -102,9 +101,7 @@ def _family_routes(router: APIRouter, family: OperationFamily, versions: list[st
             return reply(204)
         version = op.kind.version(arm.api_version)
         hub = arm.services.codec(op.kind).decode(op.resource)
-        action = next(
-            (a for a in version.actions.values() if isinstance(a, AsyncAction) and a.request == op.request), None
-        )
+        action = op.kind.async_action(arm.api_version, op.request)
         if action is not None:
             return reply(204) if action.result is None else reply(200, action.result(hub, op.view["name"]))
         return reply(200, version.resource.to_external(hub))

@@ -11,6 +11,7 @@ request that fails removes its operation.
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import logging
 import uuid
@@ -151,6 +152,24 @@ async def load_parent(arm: ArmRequest, path: ResourcePath, request: str | None) 
     return hub
 
 
+MAX_CHILDREN = 500  # what an update's validation sees of a parent's children (ARO-HCP: ≤ 500 node pools)
+
+
+async def load_children(arm: ArmRequest, kind: ResourceKind[Any], path: ResourcePath) -> list[Resource]:
+    """A parent's children as stored (every child kind, at most ``MAX_CHILDREN``), for rules that span
+    them (a cluster's version against its node pools')."""
+    out: list[Resource] = []
+    for child in arm.services.kinds.children(kind):
+        page = await arm.services.store.container(child.container_name).list_page(
+            prefix=path.key + "/", partition_key=path.partition, max_items=MAX_CHILDREN - len(out)
+        )
+        codec = arm.services.codec(child)
+        out += [codec.decode(d, secrets=False) for d in page.items]
+        if len(out) >= MAX_CHILDREN:
+            break
+    return out
+
+
 # --- writes -----------------------------------------------------------------------------------------------
 
 
@@ -261,6 +280,7 @@ async def put_or_patch(arm: ArmRequest, kind: ResourceKind[Any], patch: bool) ->
                 raise
         current = w.codec.decode(doc)
         kind.gate(current, Request.UPDATE)
+        ctx = dataclasses.replace(ctx, children=await load_children(arm, kind, path))
         new = version.resource.patch(body, current, ctx) if patch else version.resource.put(body, current, ctx)
         new.id, new.name, new.type = current.id, current.name, kind.type
         new.system_data = system_data(arm.request, current.system_data, creating=False)

@@ -3,7 +3,7 @@ exception out of a step means (``outcomes``), and a kind's step lists as data (`
 
 from aro.steps.engine import Action, Condition, Finished, Progress, Step, StepObserver, Stopping, run_steps
 from aro.steps.outcomes import Outcome, TemporaryError, classify
-from aro.steps.workflow import ContextFactory, Mutation, Saver, StepEnv, Target, Timeouts, Workflow
+from aro.steps.workflow import ContextFactory, Mutation, Pause, Saver, StepEnv, Target, Timeouts, Workflow
 
 __all__ = [
     "Action",
@@ -12,6 +12,7 @@ __all__ = [
     "Finished",
     "Mutation",
     "Outcome",
+    "Pause",
     "Progress",
     "Saver",
     "Step",

@@ -56,8 +56,25 @@ class Target(Generic[H]):
 ContextFactory = Callable[[StepEnv, Target[H]], C]
 
 
+PausedUntil = Callable[[H, float], float | None]
+"""``(hub, now) -> epoch seconds`` until which the resource's reconciliation is paused (``inf``: until the
+pause is lifted); None when it is not paused."""
+
+
+@dataclass(frozen=True)
+class Pause(Generic[H]):
+    """A kind whose reconciliation can be paused (HyperShift's ``pausedUntil``): while ``until`` says so,
+    an operation other than a delete waits -- its lease released, re-claimed when the pause ends (or
+    every ``recheck_seconds``, to see it lifted) -- and ``mark`` records that on the resource."""
+
+    until: PausedUntil[H]
+    mark: Callable[[H, float], None]  # (hub, until) -> e.g. condition ReconciliationActive=False
+    recheck_seconds: float = 30.0
+
+
 @dataclass(frozen=True)
 class Workflow(Generic[H, C]):
     kind: ResourceKind[H]
     steps: Mapping[str, Sequence[Step[C]]]  # request -> step list
     context: ContextFactory[H, C]
+    pause: Pause[H] | None = None

@@ -142,6 +142,15 @@ class ControlPlanePod(Model):
     release: str = ""  # X.Y.Z
 
 
+class EtcdBackup(Model):
+    """One etcd backup (an admin action): where its snapshot is, when it was taken."""
+
+    id: str = ""  # the backup operation's id
+    snapshot_url: str = ""
+    created_at: str = ""  # RFC 3339
+    objects: int = 0  # how many API objects the snapshot holds
+
+
 class HcpOpenShiftClusterProperties(ResourceProperties):
     version: VersionProfile = Field(default_factory=VersionProfile)
     dns: DnsProfile = Field(default_factory=DnsProfile)
@@ -167,6 +176,12 @@ class HcpOpenShiftClusterProperties(ResourceProperties):
     desired_release: str = ""  # X.Y.Z the control plane is being moved to (newest enabled of version.id)
     release: str = ""  # X.Y.Z the control plane runs
     control_plane: list[ControlPlanePod] = Field(default_factory=list)  # as last observed (the admin view)
+
+    # Set by the admin API (day 2); never accepted from a public request, never rendered.
+    paused_until: str = ""  # HyperShift's pausedUntil: "true", "false", an RFC 3339 time; "" = not paused
+    feature_set: str = ""  # "" (Default) | TechPreviewNoUpgrade (irreversible)
+    desired_version: str = ""  # an admin-chosen X.Y.Z (a z-stream) instead of the newest of version.id
+    backups: list[EtcdBackup] = Field(default_factory=list)  # etcd backups taken (newest last)
 
 
 class HcpOpenShiftCluster(Resource):

@@ -55,6 +55,8 @@ class NodePoolProperties(ResourceProperties):
 
     # Set by the backend; never accepted from a request, never rendered.
     vmss_name: str = ""
+    # Set by the admin API (day 2): HyperShift's pausedUntil ("true", "false", RFC 3339; "" = not paused).
+    paused_until: str = ""
 
 
 class NodePool(Resource):
