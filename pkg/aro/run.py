@@ -9,11 +9,15 @@ import asyncio
 import contextlib
 import logging
 import signal
+import ssl
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import httpx
+
+from aro.admin.inspect import Inspector
 from aro.api.registry import default_catalogs
 from aro.backend.cascade import Cascades
 from aro.backend.operations import OperationBackend, OperationSettings
@@ -31,6 +35,7 @@ from aro.database.containers import SUBSCRIPTIONS, containers_for
 from aro.env.config import CloudMode, Config, ConfigError, DatabaseMode, Mode
 from aro.frontend.app import create_app
 from aro.frontend.services import Readiness, Services
+from aro.hcp.metrics import MetricsSet
 from aro.kinds import Registry, registry
 from aro.steps import StepEnv, Timeouts
 from aro.util.crypto import Sealer, load_or_create_key
@@ -122,6 +127,22 @@ def make_cloud(config: Config, simulator_url: str | None) -> Cloud:
     return azure_cloud(config, sealer)
 
 
+def make_inspector(
+    config: Config, store: Store, served: Registry, codecs: Mapping[str, Any], cloud: Cloud, sim_url: str | None
+) -> Inspector:
+    """The admin API's inspector; in simulator mode it reads the simulator's request log too."""
+    simulator = None
+    if config.cloud.mode is CloudMode.SIMULATOR and sim_url:
+        ca = config.cloud.simulator.ca_file or str(config.data_path / "certs" / "ca.crt")
+        simulator = httpx.AsyncClient(
+            base_url=sim_url,
+            headers={"Authorization": f"Bearer {config.cloud.simulator.token}"},
+            verify=ssl.create_default_context(cafile=ca),
+            timeout=30,
+        )
+    return Inspector(store, served.kinds, codecs, cloud, MetricsSet.parse(config.hcp.metrics_set), simulator)
+
+
 async def wait_for_signal() -> None:
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
@@ -186,6 +207,7 @@ async def run_rp(config: Config, *, frontend: bool = True, backend: bool = True)
     simulator: SimulatorServer | None = None
     cloud: Cloud | None = None
     pool: WorkerPool | None = None
+    closing: list[Callable[[], Awaitable[None]]] = []
     try:
         if backend:
             if config.cloud.mode is CloudMode.SIMULATOR and not config.cloud.simulator.endpoint and frontend:
@@ -195,6 +217,15 @@ async def run_rp(config: Config, *, frontend: bool = True, backend: bool = True)
             pool = make_pool(config, store, sealer, cloud, metrics, served, catalogs)
             await pool.start()
         if frontend:
+            if cloud is None:  # `aro frontend`: a cloud client for the admin API's inspector, if configured
+                with contextlib.suppress(ConfigError):
+                    cloud = make_cloud(config, None)
+            codecs = codecs_for(served.kinds, sealer)
+            inspector = None
+            if cloud is not None:
+                sim_url = simulator.base_url if simulator else config.cloud.simulator.endpoint
+                inspector = make_inspector(config, store, served, codecs, cloud, sim_url)
+                closing.append(inspector.close)
             services = Services(
                 config=config,
                 store=store,
@@ -203,6 +234,8 @@ async def run_rp(config: Config, *, frontend: bool = True, backend: bool = True)
                 catalogs=catalogs,
                 metrics=metrics,
                 readiness=readiness,
+                codecs=codecs,
+                inspector=inspector,
             )
             app = create_app(services)
             server = HTTPSServer(app, config.frontend.host, config.frontend.port, frontend_tls(config))
@@ -226,6 +259,8 @@ async def run_rp(config: Config, *, frontend: bool = True, backend: bool = True)
             await server.stop()
         if pool is not None:
             await pool.stop()
+        for close in closing:
+            await close()
         if cloud is not None:
             await cloud.close()
         if simulator is not None:

@@ -105,6 +105,15 @@ class KubeAPI:
         out: dict[str, Any] = resp.json()
         return out
 
+    async def get_text(self, path: str) -> str | None:
+        """A non-object endpoint as text (a pod's ``/proxy/metrics``); None when it is not there."""
+        resp = await self._request("GET", path)
+        if resp.status_code == 404:
+            return None
+        if resp.status_code != 200:
+            raise self._fail(resp, f"Reading {path}")
+        return resp.text
+
     async def list(self, plural: str, namespace: str = "", label_selector: str = "") -> list[dict[str, Any]]:
         params = {"labelSelector": label_selector} if label_selector else {}
         resp = await self._request("GET", object_path(plural, namespace=namespace), params=params)

@@ -148,6 +148,9 @@ class HcpConfig(_Section):
     """Hosted control planes."""
 
     versions_file: str | None = None  # the hcpOpenShiftVersions catalog (JSON); unset: the one shipped
+    # Which control-plane metrics each hosted control plane exposes (HyperShift's METRICS_SET, matched
+    # case-insensitively): Telemetry (the smallest) ⊂ SRE ⊂ All.
+    metrics_set: str = Field(default="Telemetry", pattern=r"(?i)^(telemetry|sre|all)$")
 
 
 class BackendConfig(_Section):

@@ -9,6 +9,9 @@ Per kind, when it declares them (``ResourceKind.admin_patch``, ``admin_actions``
   run as an operation: 202 + ``Location`` + ``Azure-AsyncOperation`` (the kind's newest api-version);
 - ``POST /admin{resourceId}/{action}``: an admin action run as an operation (a backup, a restore);
 - ``GET /admin{resourceId}/{view}``: a read-only view (the backups).
+
+And for every top-level kind, through the process's ``Inspector`` (``aro.admin.inspect``; 503 without one):
+``GET /admin{resourceId}/diagnostics`` (application/gzip) and ``GET /admin{resourceId}/controlplane/metrics``.
 """
 
 from __future__ import annotations
@@ -108,6 +111,32 @@ async def admin_view(arm: ArmRequest, kind: ResourceKind[Any]) -> Response:
     return reply(200, view(arm.services.codec(kind).decode(doc, secrets=False)))
 
 
+async def _inspected(arm: ArmRequest, kind: ResourceKind[Any]) -> Doc:
+    if arm.services.inspector is None:
+        raise CloudError(503, "ServiceUnavailable", "This process cannot inspect clusters (no cloud configured).")
+    path = ResourcePath(kind, arm)
+    doc = await arm.services.store.container(kind.container_name).get_by_key(path.key, path.partition)
+    if doc is None:
+        raise path.not_found()
+    return doc
+
+
+async def diagnostics(arm: ArmRequest, kind: ResourceKind[Any]) -> Response:
+    doc = await _inspected(arm, kind)
+    assert arm.services.inspector is not None
+    archive = await arm.services.inspector.diagnostics(kind, doc)
+    name = doc["key"].rsplit("/", 1)[-1]
+    headers = {"Content-Disposition": f'attachment; filename="{name}-diagnostics.tar.gz"'}
+    return Response(archive, media_type="application/gzip", headers=headers)
+
+
+async def control_plane_metrics(arm: ArmRequest, kind: ResourceKind[Any]) -> Response:
+    doc = await _inspected(arm, kind)
+    assert arm.services.inspector is not None
+    text = await arm.services.inspector.control_plane_metrics(kind, doc)
+    return Response(text, media_type="text/plain; version=0.0.4; charset=utf-8")
+
+
 def router_for(kinds: Kinds) -> APIRouter:
     router = APIRouter(prefix="/admin", tags=["admin"])
     for kind in kinds:
@@ -132,6 +161,17 @@ def router_for(kinds: Kinds) -> APIRouter:
                 methods=["PATCH"],
                 summary=f"Admin: update {kind.a_title} (an operation)",
             )
+        if kind.parent is None:  # (registered before the views: "diagnostics" is not a view name)
+            for suffix, handler, what in (
+                ("/diagnostics", diagnostics, "diagnostics (tar.gz, secrets removed)"),
+                ("/controlplane/metrics", control_plane_metrics, "control-plane metrics (Prometheus text)"),
+            ):
+                router.add_api_route(
+                    one.path + suffix,
+                    endpoint_for(handler, kind, one.params),
+                    methods=["GET"],
+                    summary=f"Admin: {what} of {kind.a_title}",
+                )
         named = template(kind.route + "/{adminName}")
         if kind.admin_actions:
             router.add_api_route(

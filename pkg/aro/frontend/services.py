@@ -6,14 +6,14 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from starlette.requests import HTTPConnection
 
 from aro.api.kind import CatalogEntry, Kinds, ResourceKind
 from aro.api.resource import Resource
 from aro.database.codec import SealedCodec, codecs_for
-from aro.database.store import Store
+from aro.database.store import Doc, Store
 from aro.env.config import Config
 from aro.util.crypto import Sealer
 from aro.util.metrics import Metrics
@@ -56,6 +56,20 @@ class RenderCache:
             self._items.popitem(last=False)
 
 
+class Inspector(Protocol):
+    """What the admin API reads beyond the store (the management cluster, the cluster APIs, the cloud's
+    request log): built by ``aro.admin.inspect`` and handed in, so the frontend never imports the cloud.
+    Both raise ``CloudError`` (404 when the kind has no such view)."""
+
+    async def diagnostics(self, kind: ResourceKind[Any], doc: Doc) -> bytes:
+        """A tar.gz of everything about one resource an SRE needs, secrets removed."""
+        ...
+
+    async def control_plane_metrics(self, kind: ResourceKind[Any], doc: Doc) -> str:
+        """The control plane's metrics (Prometheus text), of the configured metrics set."""
+        ...
+
+
 @dataclass(frozen=True)
 class Services:
     config: Config
@@ -67,6 +81,7 @@ class Services:
     readiness: Readiness
     codecs: Mapping[str, SealedCodec[Any]] = field(default_factory=dict)  # container -> codec
     render_cache: RenderCache = field(default_factory=RenderCache)
+    inspector: Inspector | None = None  # None: the diagnostics and metrics routes answer 503
 
     def __post_init__(self) -> None:
         if not self.codecs:

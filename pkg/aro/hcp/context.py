@@ -82,16 +82,22 @@ class HostedContext(Generic[H]):
         return self.cloud.hosted_endpoint(cluster.properties.management_namespace)
 
     def hosted_api(self, cluster: HcpOpenShiftCluster) -> KubeAPI:
-        """The hosted cluster's API as the backend (a short-lived client certificate from the cluster's
-        current client CA, so a revocation never locks the backend out)."""
-        signer = cluster.properties.signer
-        if signer is None:
-            raise CloudError(500, "InternalServerError", "The cluster has no client CA yet.")
-        cert = _backend_certificate(signer.ca_cert, signer.ca_key)
-        return self.cloud.cluster_api(self.endpoint(cluster), cert.cert_pem, cert.key_pem)
+        return backend_api(self.cloud, cluster)
 
     def management(self) -> KubeAPI:
         return self.cloud.management_cluster()
+
+
+def backend_api(cloud: Cloud, cluster: HcpOpenShiftCluster) -> KubeAPI:
+    """The hosted cluster's API as the backend (a short-lived client certificate from the cluster's
+    current client CA, so a revocation never locks the backend out)."""
+    signer = cluster.properties.signer
+    if signer is None:
+        raise CloudError(500, "InternalServerError", "The cluster has no client CA yet.")
+    cert = _backend_certificate(signer.ca_cert, signer.ca_key)
+    return cloud.cluster_api(
+        cloud.hosted_endpoint(cluster.properties.management_namespace), cert.cert_pem, cert.key_pem
+    )
 
 
 def wait(step_id: str, fn: Callable[[Any], Awaitable[bool]], message: str) -> Condition[Any]:
