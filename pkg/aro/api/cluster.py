@@ -117,6 +117,7 @@ class ClusterPKI(_Model):
     apiserver_cert: str = ""
     apiserver_key: str = ""  # secret
     admin_client_cert: str = ""
+    renewed_by: str = ""  # the admin operation that last re-issued the certificates
 
 
 class OpenShiftClusterProperties(ResourceProperties):
@@ -140,6 +141,7 @@ class OpenShiftClusterProperties(ResourceProperties):
     kubeadmin_password: str = ""  # secret
     admin_kubeconfig: str = ""  # secret (PEM/YAML text)
     cluster_pki: ClusterPKI | None = None
+    maintenance_task: str = ""  # an admin update's task (Everything | OperatorUpdate | CertificatesRenewal)
 
 
 RESOURCE_TYPE = f"{RESOURCE_PROVIDER}/openShiftClusters"

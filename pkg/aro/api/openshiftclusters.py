@@ -7,7 +7,7 @@ while an operation runs is 400 ``RequestNotAllowed``, as are an update after a f
 
 from __future__ import annotations
 
-from aro.api import v20191231preview, v20250725
+from aro.api import clusteradmin, v20191231preview, v20250725
 from aro.api.cluster import SECRET_PATHS, OpenShiftCluster
 from aro.api.errors import REQUEST_NOT_ALLOWED, CloudError
 from aro.api.kind import ActionInfo, CatalogKind, ResourceKind
@@ -47,6 +47,7 @@ OPENSHIFT_CLUSTERS: ResourceKind[OpenShiftCluster] = ResourceKind(
     secret_paths=SECRET_PATHS,
     versions_catalog="openShiftVersions",
     gate=cluster_gate,
+    admin_patch=clusteradmin.admin_patch,
     action_gate=credentials_gate,
     actions=(
         ActionInfo("listCredentials", "List credentials", "Lists the kubeadmin credentials of a cluster."),

@@ -54,6 +54,7 @@ class Request(StrEnum):
     CREATE = "Create"
     UPDATE = "Update"
     DELETE = "Delete"
+    ADMIN_UPDATE = "AdminUpdate"  # an admin update run in AdminUpdating (ARO's maintenance tasks)
 
 
 class SystemData(Model):
@@ -152,7 +153,7 @@ class Lifecycle:
             p.provisioning_state = self.deleting
             return
         p.failed_provisioning_state = None
-        p.provisioning_state = self.updating
+        p.provisioning_state = ProvisioningState.ADMIN_UPDATING if request == Request.ADMIN_UPDATE else self.updating
 
     def finish(self, hub: Resource, error: dict[str, Any] | None) -> None:
         """The operation ended (``error``: the ARM error body when it failed)."""

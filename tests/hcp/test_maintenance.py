@@ -1,0 +1,55 @@
+"""Admin updates of classic clusters (ARO's maintenance tasks): ``PATCH /admin{resourceId}`` with
+``maintenanceTask`` runs an AdminUpdate operation in AdminUpdating; CertificatesRenewal issues the API
+server's serving certificate and the admin client certificate again, and kubectl works with the new
+admin kubeconfig."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+from tests.frontend.helpers import Arm, cluster_path, error_of, new_sub
+from tests.hcp.helpers import kubectl
+
+
+def _admin(arm: Arm, path: str) -> dict[str, object]:
+    return dict(arm.get(f"/admin{path}", version=None).json()["openShiftCluster"]["properties"])
+
+
+def test_certificates_renewal_reissues_the_serving_and_admin_certificates(arm: Arm, tmp_path: Path) -> None:
+    sub = new_sub()
+    path = cluster_path(sub, "maint-rg", "maint")
+    arm.create(sub, "maint-rg", "maint")
+    before = _admin(arm, path)["clusterPki"]
+    old = base64.b64decode(arm.post(path + "/listAdminCredentials").json()["kubeconfig"]).decode()
+
+    for body in ({"properties": {"maintenanceTask": "Reboot"}}, {"properties": {"other": 1}}, {"maintenanceTask": 1}):
+        before_rows = arm.rows(sub)
+        r = arm.patch(f"/admin{path}", body, version=None)
+        assert r.status_code == 400 and error_of(r)["code"] == "InvalidRequestContent", r.text
+        assert arm.rows(sub) == before_rows
+
+    r = arm.patch(f"/admin{path}", {"properties": {"maintenanceTask": "CertificatesRenewal"}}, version=None)
+    assert r.status_code == 202 and r.headers["location"], r.text
+    assert r.json()["openShiftCluster"]["properties"]["provisioningState"] == "AdminUpdating"
+    assert arm.wait_operation(r.headers["azure-asyncoperation"])["status"] == "Succeeded"
+    got = arm.wait(path, {"Succeeded"})
+    assert got["properties"]["provisioningState"] == "Succeeded"
+    after = _admin(arm, path)
+    assert after["clusterPki"]["apiserverCert"] != before["apiserverCert"]  # type: ignore[index]
+    assert after["clusterPki"]["caCert"] == before["caCert"]  # type: ignore[index]
+    assert not after.get("maintenanceTask")
+
+    new = base64.b64decode(arm.post(path + "/listAdminCredentials").json()["kubeconfig"]).decode()
+    assert new != old
+    for name, config in (("new", new), ("old", old)):  # the old certificate is still the CA's: both work
+        f = tmp_path / f"{name}.kubeconfig"
+        f.write_text(config)
+        nodes = json.loads(kubectl(f, "get", "nodes", "-o", "json").stdout)["items"]
+        assert any("-master-0" in n["metadata"]["name"] for n in nodes)
+
+    r = arm.patch(f"/admin{path}", {"properties": {"maintenanceTask": "OperatorUpdate"}}, version=None)
+    assert r.status_code == 202, r.text
+    assert arm.wait_operation(r.headers["azure-asyncoperation"])["status"] == "Succeeded"
+    assert _admin(arm, path)["clusterPki"]["apiserverCert"] == after["clusterPki"]["apiserverCert"]  # type: ignore[index]
