@@ -1,16 +1,38 @@
 """Install assets: the cluster's PKI (CA, API server and admin client certificates), the admin
-kubeconfig and the kubeadmin password."""
+kubeconfig, the kubeadmin password, and the Ignition config a master boots with."""
 
 from __future__ import annotations
 
 import secrets
 import string
+from typing import Any
+from urllib.parse import quote
 
 from aro.api.cluster import ClusterPKI, OpenShiftCluster
 from aro.cloud.base import ClusterEndpoint
 from aro.util import kubeconfig, pki
 
 _ALPHABET = string.ascii_letters + string.digits
+# where a master's kube-apiserver reads the CA bundle client certificates must chain to (OpenShift's path)
+CLIENT_CA_PATH = "/etc/kubernetes/static-pod-resources/configmaps/client-ca/ca-bundle.crt"
+
+
+def master_ignition(client_ca_pem: str) -> dict[str, Any]:
+    """The Ignition config a master boots with: the API server's client CA bundle (public certificates
+    only -- it travels in the VM's customData). The simulator's cluster API reads it from there."""
+    return {
+        "ignition": {"version": "3.2.0"},
+        "storage": {
+            "files": [
+                {
+                    "path": CLIENT_CA_PATH,
+                    "mode": 0o644,
+                    "overwrite": True,
+                    "contents": {"source": "data:," + quote(client_ca_pem, safe="")},
+                }
+            ]
+        },
+    }
 
 
 def kubeadmin_password() -> str:

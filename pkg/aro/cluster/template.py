@@ -2,14 +2,21 @@
 
 Fully concrete (no ARM expressions but ``[resourceGroup().location]``): the same template deploys to
 Azure or to the simulator in incremental mode, and redeploying it is idempotent.
+
+The master VMs carry ``osProfile.customData``: base64 of the Ignition config of
+``assets.master_ignition`` -- the cluster CA (``properties.clusterPki.caCert``, the public certificate
+only) as the API server's client CA, so the admin kubeconfig's client certificate authenticates.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import json
 from typing import Any
 
 from aro.api.cluster import OpenShiftCluster
+from aro.cluster import assets
 
 MASTERS = 3
 LOCATION = "[resourceGroup().location]"
@@ -38,8 +45,17 @@ def worker_vm_names(oc: OpenShiftCluster) -> list[str]:
     return names
 
 
-def _vm(name: str, size: str, disk_gb: int, subnet: str, role: str) -> dict[str, Any]:
-    return {
+def master_custom_data(oc: OpenShiftCluster) -> str | None:
+    """The masters' customData (base64 of their Ignition config); None before the cluster has its PKI."""
+    pki = oc.properties.cluster_pki
+    if pki is None or not pki.ca_cert:
+        return None
+    ignition = json.dumps(assets.master_ignition(pki.ca_cert), separators=(",", ":"), sort_keys=True)
+    return base64.b64encode(ignition.encode()).decode()
+
+
+def _vm(name: str, size: str, disk_gb: int, subnet: str, role: str, custom_data: str | None = None) -> dict[str, Any]:
+    vm: dict[str, Any] = {
         "type": "Microsoft.Compute/virtualMachines",
         "apiVersion": "2024-07-01",
         "name": name,
@@ -51,6 +67,9 @@ def _vm(name: str, size: str, disk_gb: int, subnet: str, role: str) -> dict[str,
             "networkProfile": {"networkInterfaces": [{"properties": {"subnetId": subnet}}]},
         },
     }
+    if custom_data is not None:
+        vm["properties"]["osProfile"] = {"computerName": name, "customData": custom_data}
+    return vm
 
 
 def build(oc: OpenShiftCluster, location: str, *, bootstrap: bool) -> dict[str, Any]:
@@ -126,7 +145,11 @@ def build(oc: OpenShiftCluster, location: str, *, bootstrap: bool) -> dict[str, 
     master = props.master_profile
     if bootstrap:
         resources.append(_vm(f"{infra}-bootstrap", master.vm_size, 120, master.subnet_id, "bootstrap"))
-    resources += [_vm(f"{infra}-master-{i}", master.vm_size, 1024, master.subnet_id, "master") for i in range(MASTERS)]
+    custom_data = master_custom_data(oc)
+    resources += [
+        _vm(f"{infra}-master-{i}", master.vm_size, 1024, master.subnet_id, "master", custom_data)
+        for i in range(MASTERS)
+    ]
     for profile in props.worker_profiles:
         resources += [
             _vm(

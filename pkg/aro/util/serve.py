@@ -29,8 +29,10 @@ class TLSFiles:
 
 class TLSInfoProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol, adding the ASGI TLS extension to every request's scope:
-    ``scope["extensions"]["tls"] = {"client_cert_name", "client_cert_issuer", "tls_version"}`` (the
-    subject and issuer as RFC 4514 strings of a client certificate verified against the client CA)."""
+    ``scope["extensions"]["tls"] = {"client_cert_name", "client_cert_issuer", "client_cert_der",
+    "tls_version"}`` (the subject and issuer as RFC 4514 strings, and the DER bytes, of a client certificate
+    verified against the client CA; None without one). The simulator's server adds the same keys
+    (``aro.cloud.simulator._clienttls``: it imports nothing of the RP)."""
 
     _tls: dict[str, Any] | None = None
 
@@ -48,9 +50,15 @@ def _tls_info(transport: asyncio.BaseTransport) -> dict[str, Any] | None:
     sslobj = transport.get_extra_info("ssl_object")
     if sslobj is None:
         return None
-    info: dict[str, Any] = {"client_cert_name": None, "client_cert_issuer": None, "tls_version": sslobj.version()}
+    info: dict[str, Any] = {
+        "client_cert_name": None,
+        "client_cert_issuer": None,
+        "client_cert_der": None,
+        "tls_version": sslobj.version(),
+    }
     der = sslobj.getpeercert(binary_form=True)
     if der:
+        info["client_cert_der"] = der
         cert = x509.load_der_x509_certificate(der)
         info["client_cert_name"] = cert.subject.rfc4514_string()
         info["client_cert_issuer"] = cert.issuer.rfc4514_string()

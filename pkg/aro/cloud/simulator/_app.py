@@ -1,13 +1,14 @@
-"""The simulator as a pure ASGI application: request plumbing, auth, the request log, admin routes and the
-per-cluster API. The ARM routes live in ``_arm``.
+"""The simulator as a pure ASGI application: request plumbing, auth, the request log and admin routes.
+The ARM routes live in ``_arm`` (scale set instances in ``_vmss``), the cluster APIs in ``_kube``.
 
-Routes (matched case-insensitively, segment by segment):
+Routes (the ARM and admin ones matched case-insensitively, segment by segment):
 
 - ``/subscriptions/...``: the ARM surface (``_arm``); bearer token required; ``api-version`` required.
-- ``/simulator/faults`` (GET/PUT/DELETE) and ``/simulator/requests`` (GET; ``?since=&owner=&step=``):
-  admin; bearer token required.
-- ``/clusters/{subscription}/{resourceGroup}/version|readyz|api/v1/nodes``: each managed resource
-  group's cluster API; anonymous (like ``/readyz`` on a real API server).
+- ``/simulator/faults`` (GET/PUT/DELETE), ``/simulator/requests`` (GET; ``?since=&owner=&step=``) and
+  ``/simulator/autoscaler`` (GET/PUT, ``_vmss``): admin; bearer token required.
+- ``/clusters/{subscription}/{resourceGroup}/...``: each resource group's classic cluster API;
+  ``/management/...``: the management cluster; ``/hostedclusters/{namespace}/...``: each hosted cluster
+  (``_kube``, ``_kubeclusters``). Kubernetes authentication; the health endpoints are anonymous.
 - ``/{tenant}/oauth2/v2.0/token``: an Entra-compatible client-credentials token endpoint (``_token``); the
   tokens it issues are accepted as bearer tokens, as is the configured token itself.
 """
@@ -18,17 +19,21 @@ import asyncio
 import json
 import time
 import uuid
-from typing import Any
 from urllib.parse import parse_qsl
 
 from ._arm import ArmHandlers
+from ._clienttls import ClientTrust
 from ._config import FaultRule, FaultSet, SimulatorConfig
 from ._errors import ArmError
 from ._http import Receive, Request, Response, Scope, Send
+from ._kube import KubeAPI
+from ._kubeerrors import KubeError
+from ._kubeobjects import SCHEMA as KUBE_SCHEMA
 from ._log import RequestLog
 from ._store import Store, iso
-from ._template import rg_id
 from ._token import TokenIssuer
+from ._vmss import SCHEMA as VMSS_SCHEMA
+from ._vmss import ScaleSets
 
 
 def _error(status: int, code: str, message: str) -> Response:
@@ -41,12 +46,16 @@ class SimulatorApp:
     def __init__(self, config: SimulatorConfig) -> None:
         self.config = config
         self.faults = FaultSet(config.fault_rules())
-        self.store = Store(config.data_directory)
+        self.store = Store(config.data_directory, extra_schema=KUBE_SCHEMA + VMSS_SCHEMA)
+        self.client_trust = ClientTrust()  # the serving contexts' client CAs (SimulatorServer attaches)
+        self.scale_sets = ScaleSets(self.store, lambda: self.config.step_delay_seconds)
+        self.store.hooks.append(self.scale_sets)
         self.log = RequestLog(
             config.data_directory / "requests.jsonl", lambda: self.store.executor, config.request_log_memory
         )
         self.arm = ArmHandlers(self)
         self.tokens = TokenIssuer(config.token)
+        self.kube = KubeAPI(self)
         self._opened = False
         self._open_lock = asyncio.Lock()
 
@@ -57,9 +66,16 @@ class SimulatorApp:
             if not self._opened:
                 await self.store.open()
                 await self.log.open()
+                await self.kube.startup()
+                self.kube.watches.stopping.clear()
                 self._opened = True
 
+    def stopping(self) -> None:
+        """The server is about to stop: end the long-lived responses (watches) now."""
+        self.kube.watches.stopping.set()
+
     async def shutdown(self) -> None:
+        self.stopping()
         async with self._open_lock:
             if self._opened:
                 await self.log.close()
@@ -91,7 +107,9 @@ class SimulatorApp:
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.time()
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        header_list = [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in scope["headers"]]
+        headers = dict(header_list)
+        tls = (scope.get("extensions") or {}).get("tls") or {}
         request_id = str(uuid.uuid4())
         segs = [s for s in scope["path"].split("/") if s]
         query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True))
@@ -106,6 +124,8 @@ class SimulatorApp:
             b"",
             f"{scope.get('scheme', 'http')}://{host}",
             receive,
+            tls.get("client_cert_der") or None,
+            header_list,
         )
         try:
             if not self._opened:
@@ -113,9 +133,16 @@ class SimulatorApp:
             req.body = await self._read_body(receive)
             resp = await self._dispatch(req)
         except ArmError as e:
-            resp = Response(e.status, {"error": e.body()}, e.headers)
-        except Exception as e:  # an ARM 500, never a dropped connection
-            resp = _error(500, "InternalServerError", f"{type(e).__name__}: {e}")
+            if KubeAPI.handles(req):  # a body too large or a client gone: still a Kubernetes Status
+                resp = Response(e.status, KubeError(e.status, e.code, e.message).status())
+            else:
+                resp = Response(e.status, {"error": e.body()}, e.headers)
+        except Exception as e:  # a 500, never a dropped connection
+            message = f"{type(e).__name__}: {e}"
+            if KubeAPI.handles(req):
+                resp = Response(500, KubeError(500, "InternalError", message).status())
+            else:
+                resp = _error(500, "InternalServerError", message)
         # logged before the answer goes out: a client that saw the answer finds the entry
         if req.lsegs[:2] != ["simulator", "requests"]:
             entry = {
@@ -162,21 +189,37 @@ class SimulatorApp:
         if ctype:
             headers.append((b"content-type", ctype.encode()))
         headers += [(k.lower().encode(), v.encode()) for k, v in resp.headers.items()]
+        if resp.stream is not None:
+            headers.append((b"content-type", b"application/json"))
+            await send({"type": "http.response.start", "status": resp.status, "headers": headers})
+            try:
+                async for chunk in resp.stream:
+                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            finally:
+                await send({"type": "http.response.body", "body": b""})
+            return
         headers.append((b"content-length", str(len(payload)).encode()))
         await send({"type": "http.response.start", "status": resp.status, "headers": headers})
         await send({"type": "http.response.body", "body": b"" if req.method == "HEAD" else payload})
+
+    def bearer_problem(self, token: str) -> ArmError | None:
+        """Why a bearer token is not one of the simulator's (None: it is). Pure; safe on any thread."""
+        if self.config.token is not None and token != self.config.token:
+            claims = self.tokens.claims(token)
+            if claims is None:
+                return ArmError(401, "InvalidAuthenticationToken", "The access token is invalid.")
+            if float(claims.get("exp", 0)) < time.time():
+                return ArmError(401, "ExpiredAuthenticationToken", "The access token expiry has passed.")
+        return None
 
     def _authenticate(self, req: Request) -> None:
         scheme, _, token = req.headers.get("authorization", "").partition(" ")
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
             raise ArmError(401, "AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing.")
-        if self.config.token is not None and token != self.config.token:
-            claims = self.tokens.claims(token)
-            if claims is None:
-                raise ArmError(401, "InvalidAuthenticationToken", "The access token is invalid.")
-            if float(claims.get("exp", 0)) < time.time():
-                raise ArmError(401, "ExpiredAuthenticationToken", "The access token expiry has passed.")
+        problem = self.bearer_problem(token)
+        if problem is not None:
+            raise problem
 
     async def _dispatch(self, req: Request) -> Response:
         root = req.lsegs[0] if req.lsegs else ""
@@ -191,11 +234,13 @@ class SimulatorApp:
             return await self.arm.dispatch(req)
         if root == "simulator":
             self._authenticate(req)
+            if req.lsegs[1:] == ["autoscaler"]:
+                return await self.scale_sets.autoscaler(req)
             return self._admin(req)
-        if root == "clusters" and len(req.lsegs) >= 4:
-            return await self._cluster(req)
         if TokenIssuer.handles(req):
             return self.tokens.dispatch(req)
+        if KubeAPI.handles(req):
+            return await self.kube.dispatch(req)
         raise ArmError(404, "NotFound", f"No route for {req.method} /{'/'.join(req.segs)}.")
 
     # -- admin ----------------------------------------------------------------------------------------------
@@ -220,103 +265,6 @@ class SimulatorApp:
             since = float(req.query["since"]) if req.query.get("since") else None
             return Response(200, {"value": self.log.query(since, req.query.get("owner"), req.query.get("step"))})
         raise ArmError(404, "NotFound", f"No route for {req.method} /{'/'.join(req.segs)}.")
-
-    # -- the per-cluster API --------------------------------------------------------------------------------
-
-    async def _cluster(self, req: Request) -> Response:
-        sub, rg, rest = req.segs[1], req.segs[2], req.lsegs[3:]
-        if req.method != "GET":
-            return Response(405, _status(405, "MethodNotAllowed", "method not allowed"))
-        vms = await self.store.run(self._cluster_vms, rg_id(sub, rg).lower())
-        if vms is None:
-            return Response(404, _status(404, "NotFound", f"no cluster in resource group {rg}"))
-        if rest == ["version"]:
-            v = self.config.kubernetes_version.lstrip("v").split(".")
-            return Response(
-                200,
-                {
-                    "major": v[0],
-                    "minor": v[1] if len(v) > 1 else "0",
-                    "gitVersion": self.config.kubernetes_version,
-                    "platform": "linux/amd64",
-                },
-            )
-        if rest == ["readyz"]:
-            # "hang" only counts (and is only consumed) once the cluster would otherwise be ready
-            ready = sum("-master-" in vm["name"].lower() for vm in vms) >= 3
-            rule = self.faults.hit("clusterReady", rg, modes=("fail", "hang") if ready else ("fail",))
-            if rule is not None and rule.mode == "fail":
-                return Response(rule.status, rule.error_message("clusterReady", rg))
-            if rule is None and ready:
-                return Response(200, "ok")
-            return Response(503, "[-]etcd failed: reason withheld\nreadyz check failed")
-        if rest == ["api", "v1", "nodes"]:
-            return Response(200, self._node_list(vms))
-        return Response(404, _status(404, "NotFound", "the server could not find the requested resource"))
-
-    def _cluster_vms(self, rg_key: str) -> list[dict[str, Any]] | None:
-        if self.store.get_rg(rg_key) is None:
-            return None
-        return self.store.vms(rg_key)
-
-    def _node_list(self, vms: list[dict[str, Any]]) -> dict[str, Any]:
-        items = []
-        for vm in vms:
-            role = "master" if "-master-" in vm["name"].lower() else "worker"
-            labels = {
-                "kubernetes.io/hostname": vm["name"],
-                "kubernetes.io/os": "linux",
-                f"node-role.kubernetes.io/{role}": "",
-                "topology.kubernetes.io/region": str(vm.get("location", "")),
-            }
-            size = (vm["properties"].get("hardwareProfile") or {}).get("vmSize")
-            if size:
-                labels["node.kubernetes.io/instance-type"] = size
-            created = iso(vm["created"]).split(".")[0] + "Z"
-            items.append(
-                {
-                    "apiVersion": "v1",
-                    "kind": "Node",
-                    "metadata": {
-                        "name": vm["name"],
-                        "uid": str(uuid.uuid5(uuid.NAMESPACE_URL, vm["id"].lower())),
-                        "labels": labels,
-                        "creationTimestamp": created,
-                    },
-                    "spec": {"providerID": "azure://" + vm["id"]},
-                    "status": {
-                        "conditions": [
-                            {
-                                "type": "Ready",
-                                "status": "True",
-                                "reason": "KubeletReady",
-                                "message": "kubelet is posting ready status",
-                                "lastTransitionTime": created,
-                                "lastHeartbeatTime": created,
-                            }
-                        ],
-                        "addresses": [{"type": "Hostname", "address": vm["name"]}],
-                        "nodeInfo": {
-                            "kubeletVersion": self.config.kubernetes_version,
-                            "operatingSystem": "linux",
-                            "architecture": "amd64",
-                        },
-                    },
-                }
-            )
-        return {"kind": "NodeList", "apiVersion": "v1", "metadata": {"resourceVersion": "1"}, "items": items}
-
-
-def _status(code: int, reason: str, message: str) -> dict[str, Any]:
-    """A Kubernetes ``Status`` object, as the API server answers errors."""
-    return {
-        "kind": "Status",
-        "apiVersion": "v1",
-        "status": "Failure",
-        "message": message,
-        "reason": reason,
-        "code": code,
-    }
 
 
 def create_app(config: SimulatorConfig) -> SimulatorApp:

@@ -10,6 +10,7 @@
 | GET/HEAD ``.../deployments/{name}`` | the deployment with ``provisioningState`` and ``outputs`` |
 | PUT/GET/HEAD/DELETE ``.../providers/{ns}/{type}/{name}[/{type}/{name}]`` | generic resources; with a step
   delay PUT answers with ``Azure-AsyncOperation`` and DELETE with 202 + ``Location``; DELETE absent: 204 |
+| ``.../Microsoft.Compute/virtualMachineScaleSets/{name}/virtualMachines[/{id}]`` | scale set instances (``_vmss``) |
 | GET ``/subscriptions/{s}/providers/Microsoft.Resources/operationStatuses/{id}`` | ``{status, error?}`` |
 | GET ``/subscriptions/{s}/operationresults/{id}`` | 202 + ``Location`` while running; 204; or the error |
 """
@@ -22,6 +23,7 @@ import re
 import time
 from typing import TYPE_CHECKING, Any
 
+from . import _vmss as vmss
 from ._errors import ArmError, not_found, rg_not_found
 from ._http import Request, Response
 from ._store import deployment_failed
@@ -78,6 +80,9 @@ class ArmHandlers:
         if n == 4 and lsegs[2] == "operationresults":
             return await self._operation(req, location=True)
         if n >= 8 and lsegs[2] == "resourcegroups" and lsegs[4] == "providers":
+            if n in (9, 10) and lsegs[5:7] == ["microsoft.compute", "virtualmachinescalesets"]:
+                if lsegs[8] == "virtualmachines":
+                    return await self.app.scale_sets.dispatch(req)
             if n == 8 and lsegs[5:7] == ["microsoft.resources", "deployments"]:
                 return await self._deployment(req)
             if n % 2 == 0:
@@ -196,6 +201,8 @@ class ArmHandlers:
             )
         except TemplateError as e:
             raise ArmError(400, "InvalidTemplate", f"Deployment template validation failed: '{e.message}'.") from e
+        for p in plan:
+            vmss.validate(p.type, p.body)
         rule = self.faults.hit("deploy", name, *(p.name for p in plan))
         outcome = None
         if rule is not None and rule.mode == "fail":
@@ -229,6 +236,7 @@ class ArmHandlers:
             if not isinstance(properties, dict):
                 raise ArmError(400, "InvalidRequestContent", "'properties' must be an object.")
             body["properties"] = {k: v for k, v in properties.items() if k != "provisioningState"}
+            vmss.validate(rtype, body)
             rule = self.faults.hit("putResource", rid)
             if rule is not None and rule.mode == "fail":
                 raise ArmError(rule.status, rule.error_code(), rule.error_message("putResource", rid))

@@ -118,6 +118,10 @@ class SimulatorConfig:
     ``token``: if set, ``Authorization: Bearer <token>`` must match it; else any non-empty bearer passes.
     ``step_delay_seconds``: how long every mutating operation (and each LRO) takes.
     ``faults``: the initial rules, as ``FaultRule`` objects or their JSON form (dicts).
+    ``anonymous_node_reads``: classic clusters let anonymous callers get/list nodes (the RP's backend
+    lists them without credentials today); off, that is a 401 like everything but the health endpoints.
+    ``kube_*``: the cluster APIs' bounds -- objects per cluster, bytes per object and per request body,
+    items per list page (a larger or absent ``limit`` is capped; ``continue`` pages on).
     """
 
     data_directory: Path
@@ -127,10 +131,17 @@ class SimulatorConfig:
     kubernetes_version: str = "v1.30.7"
     request_log_memory: int = 20_000
     max_body_bytes: int = 8 * 1024 * 1024
+    anonymous_node_reads: bool = True
+    kube_max_objects: int = 10_000
+    kube_max_object_bytes: int = 1536 * 1024
+    kube_max_body_bytes: int = 3 * 1024 * 1024
+    kube_list_limit: int = 1000
 
     def __post_init__(self) -> None:
         if self.step_delay_seconds < 0:
             raise ValueError("step_delay_seconds must be >= 0")
+        if min(self.kube_max_objects, self.kube_max_object_bytes, self.kube_max_body_bytes, self.kube_list_limit) < 1:
+            raise ValueError("the kube_* bounds must be >= 1")
         rules = tuple(f if isinstance(f, FaultRule) else FaultRule.from_json(f) for f in self.faults)
         object.__setattr__(self, "faults", rules)
         object.__setattr__(self, "data_directory", Path(self.data_directory))

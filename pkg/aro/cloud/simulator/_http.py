@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +25,8 @@ class Request:
     body: bytes
     base_url: str
     receive: Receive
+    client_cert_der: bytes | None = None  # the verified TLS client certificate, if one was presented
+    header_list: list[tuple[str, str]] = field(default_factory=list)  # every header (lower-cased names)
 
     def json(self) -> dict[str, Any]:
         try:
@@ -45,3 +47,4 @@ class Response:
     status: int
     body: Any = None  # JSON value, or str for text/plain, or None
     headers: dict[str, str] = field(default_factory=dict)
+    stream: AsyncIterator[bytes] | None = None  # a streamed JSON body (a watch), sent chunk by chunk

@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from ._errors import ArmError, rg_not_found
 from ._template import PlannedResource, parent_id, rg_id
@@ -40,6 +40,18 @@ CREATE TABLE IF NOT EXISTS operations (
   outcome TEXT, payload TEXT NOT NULL, started REAL NOT NULL, ended REAL);
 CREATE INDEX IF NOT EXISTS operations_due ON operations(status, due);
 """
+
+
+class ResourceHook(Protocol):
+    """Told of resource writes inside the store's transaction (on the database thread)."""
+
+    def upserted(self, rg_key: str, key: str, rtype: str) -> None: ...
+
+    def deleted(self, key: str) -> None:
+        """The resource ``key`` and everything nested under it are gone."""
+        ...
+
+    def rg_deleted(self, rg_key: str) -> None: ...
 
 
 def iso(ts: float) -> str:
@@ -68,8 +80,15 @@ def _resource_json(row: sqlite3.Row) -> dict[str, Any]:
 
 
 class Store:
-    def __init__(self, data_directory: Path) -> None:
+    """``extra_schema``: more tables (other modules' state in the same database and transactions);
+    ``hooks``: told of every resource upsert and delete; ``commit_hooks``: called after each transaction
+    with True (committed) or False (rolled back), on the database thread."""
+
+    def __init__(self, data_directory: Path, extra_schema: str = "") -> None:
         self.path = data_directory / "simulator.db"
+        self.extra_schema = extra_schema
+        self.hooks: list[ResourceHook] = []
+        self.commit_hooks: list[Callable[[bool], None]] = []
         self.executor = self._new_executor()
         self._closed = False
         self._db: sqlite3.Connection | None = None
@@ -91,8 +110,12 @@ class Store:
             result = fn(*args)
         except BaseException:
             db.execute("ROLLBACK")
+            for hook in self.commit_hooks:
+                hook(False)
             raise
         db.execute("COMMIT")
+        for hook in self.commit_hooks:
+            hook(True)
         return result
 
     @property
@@ -103,7 +126,7 @@ class Store:
             db.row_factory = sqlite3.Row
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
-            db.executescript(_SCHEMA)
+            db.executescript(_SCHEMA + self.extra_schema)
             self._db = db
         return self._db
 
@@ -209,6 +232,8 @@ class Store:
         for table in ("resources", "deployments"):
             self.db.execute(f"DELETE FROM {table} WHERE rg_key = ?", (key,))
         self.db.execute("DELETE FROM resource_groups WHERE key = ?", (key,))
+        for hook in self.hooks:
+            hook.rg_deleted(key)
         self._end_op(op["id"], "Succeeded")
 
     def _complete_deploy(self, op: sqlite3.Row, outcome: dict[str, Any] | None) -> None:
@@ -335,10 +360,14 @@ class Store:
             " body = excluded.body, state = excluded.state",
             (rid.lower(), rg_key, rid, rtype, name, json.dumps(body), state, time.time()),
         )
+        for hook in self.hooks:
+            hook.upserted(rg_key, rid.lower(), rtype)
 
     def _delete_tree(self, key: str) -> None:
         # a key range (children sort between "<key>/" and "<key>0") uses the primary key; substr() scanned every row
         self.db.execute("DELETE FROM resources WHERE key = ? OR (key >= ? AND key < ?)", (key, key + "/", key + "0"))
+        for hook in self.hooks:
+            hook.deleted(key)
 
     def get_resource(self, key: str) -> dict[str, Any] | None:
         row = self.db.execute("SELECT * FROM resources WHERE key = ?", (key,)).fetchone()

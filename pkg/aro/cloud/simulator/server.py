@@ -7,7 +7,9 @@ In-process (what ``aro rp`` and the tests do)::
     ...
     await server.stop()         # returns once stopped (lifespan shutdown done, SQLite closed)
 
-The embedded server installs no signal handlers and leaves logging configuration alone.
+The embedded server installs no signal handlers and leaves logging configuration alone. It asks every
+client for a certificate (``CERT_OPTIONAL``), trusting the client CAs of the simulated clusters (the app's
+``client_trust``, ``_clienttls``), and hands a verified one to the app in the ASGI ``tls`` extension.
 Standalone: ``main(["--data-dir", "...", "--port", "8444"])`` (wired to ``aro simulator``).
 """
 
@@ -19,6 +21,7 @@ import contextlib
 import json
 import signal
 import socket
+import ssl
 import sys
 from collections.abc import Generator, Sequence
 from pathlib import Path
@@ -27,6 +30,7 @@ from typing import Any
 import uvicorn
 
 from ._app import create_app
+from ._clienttls import ClientCertProtocol, ClientTrust
 from ._config import FaultRule, SimulatorConfig
 from ._tls import ensure_tls
 
@@ -47,15 +51,20 @@ class SimulatorServer:
         host: str = "127.0.0.1",
         port: int = 0,
         graceful_shutdown_seconds: float = 2.0,
+        client_trust: ClientTrust | None = None,
     ) -> None:
         self.host = host
         self._requested_port = port
+        trust = client_trust if client_trust is not None else getattr(app, "client_trust", None)
+        self._client_trust: ClientTrust | None = trust
         self._config = uvicorn.Config(
             app,
             host=host,
             port=port,
+            http=ClientCertProtocol,
             ssl_certfile=str(cert_file),
             ssl_keyfile=str(key_file),
+            ssl_cert_reqs=ssl.CERT_OPTIONAL,
             log_config=None,
             access_log=False,
             lifespan="on",
@@ -82,6 +91,8 @@ class SimulatorServer:
             raise RuntimeError("simulator server already started")
         # Loading reads the certificate files and builds the SSL context: keep it off the event loop.
         await asyncio.to_thread(self._config.load)
+        if self._client_trust is not None and self._config.ssl is not None:
+            self._client_trust.attach(self._config.ssl)
         sock = self._bind()  # here, so a busy port is a clear error before the app starts
         self._server = _EmbeddedServer(self._config)
         self._task = asyncio.create_task(self._serve(self._server, sock), name="aro-simulator-server")
@@ -115,6 +126,9 @@ class SimulatorServer:
     async def stop(self) -> None:
         if self._server is None or self._task is None:
             return
+        stopping = getattr(self._config.app, "stopping", None)
+        if callable(stopping):
+            stopping()  # ends the watches, which would hold the graceful shutdown
         self._server.should_exit = True
         try:
             await self._task
