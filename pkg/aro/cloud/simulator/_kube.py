@@ -105,12 +105,12 @@ class KubeAPI:
 
     # -- health and version (the fault set lives on the event loop) ----------------------------------------
 
-    def _health_tx(self, flavour: str, arg: str, creds: Credentials) -> tuple[bool, bool, str, bool]:
-        """(exists, ready, detail, credentials rejected)."""
+    def _health_tx(self, flavour: str, arg: str, creds: Credentials) -> tuple[bool, bool, str, bool, str]:
+        """(exists, ready, detail, credentials rejected, the resource group faults match)."""
         self.objects.settle(time.time())
         cluster = self.clusters.resolve(flavour, arg)
         if cluster is None:
-            return False, False, "", False
+            return False, False, "", False, ""
         rejected = False
         if creds.presented:
             try:
@@ -118,16 +118,17 @@ class KubeAPI:
             except KubeError:
                 rejected = True
         if cluster.flavour == CLASSIC:
-            return True, self.clusters.masters(cluster) >= 3, "etcd", rejected
+            return True, self.clusters.masters(cluster) >= 3, "etcd", rejected, arg.split("/")[-1]
         if cluster.flavour == HOSTED:
             ready, waiting = self.clusters.pods_ready(cluster)
-            return True, ready, waiting or "control-plane", rejected
-        return True, True, "", rejected
+            rg = (self.clusters.managed_rg(cluster) or "").rstrip("/").split("/")[-1]
+            return True, ready, waiting or "control-plane", rejected, rg
+        return True, True, "", rejected, ""
 
     async def _health(self, req: Request, flavour: str, arg: str, what: str, creds: Credentials) -> Response:
         if req.method not in ("GET", "HEAD"):
             return Response(405, KubeError(405, "MethodNotAllowed", NOT_ALLOWED).status())
-        exists, ready, detail, rejected = await self.store.run(self._health_tx, flavour, arg, creds)
+        exists, ready, detail, rejected, rg = await self.store.run(self._health_tx, flavour, arg, creds)
         if not exists:
             what_missing = "resource group" if flavour == CLASSIC else "management namespace"
             name = req.segs[2] if flavour == CLASSIC else arg
@@ -150,9 +151,10 @@ class KubeAPI:
                     "platform": "linux/amd64",
                 },
             )
-        if flavour == CLASSIC and what == "readyz":
-            # "hang" only counts (and is only consumed) once the cluster would otherwise be ready
-            rg = req.segs[2]
+        if flavour != MANAGEMENT and what == "readyz":
+            # "hang" only counts (and is only consumed) once the cluster would otherwise be ready; a
+            # hosted cluster's faults match its managed resource group, as a classic cluster's
+            rg = req.segs[2] if flavour == CLASSIC else rg
             rule = self.app.faults.hit("clusterReady", rg, modes=("fail", "hang") if ready else ("fail",))
             if rule is not None and rule.mode == "fail":
                 return Response(rule.status, rule.error_message("clusterReady", rg))

@@ -138,7 +138,7 @@ class Clusters:
             return [ca] if ca else []
         return []
 
-    def _managed_rg(self, cluster: Cluster) -> str | None:
+    def managed_rg(self, cluster: Cluster) -> str | None:
         ns = self.objects.get(MANAGEMENT, "namespaces", "", cluster.namespace)
         value = (((ns or {}).get("metadata") or {}).get("annotations") or {}).get(MANAGED_RG_ANNOTATION)
         return value.lower().rstrip("/") if isinstance(value, str) and value else None
@@ -149,7 +149,7 @@ class Clusters:
         if cluster.flavour == CLASSIC:
             out = [vm_node(vm, kubelet) for vm in self.store.vms(cluster.rg_key)]
         else:
-            rg = self._managed_rg(cluster)
+            rg = self.managed_rg(cluster)
             out = [instance_node(i, kubelet) for i in self.scale_sets.rg_instances(rg)] if rg else []
         return sorted(out, key=lambda n: str(n["metadata"]["name"]))
 
