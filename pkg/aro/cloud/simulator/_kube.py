@@ -32,6 +32,7 @@ from ._kubeauth import AUTHENTICATED, MASTERS, Credentials, Identity, authentica
 from ._kubeauthz import authorize, authorize_discovery, may_impersonate
 from ._kubeclusters import CLASSIC, HOSTED, MANAGEMENT, Cluster, Clusters
 from ._kubeerrors import KubeError, path_not_found
+from ._kubemetrics import metrics_text
 from ._kubeobjects import KubeObjects
 from ._kuberesources import RESOURCES, Resource, api_resource_list, api_versions
 from ._kubeselect import fields_match, labels_match
@@ -214,11 +215,25 @@ class KubeAPI:
             if req.method != "GET":
                 raise KubeError(405, "MethodNotAllowed", NOT_ALLOWED)
             return Response(200, self._discovery(req, cluster, rest)), False
+        if len(rest) == 8 and rest[2] == "namespaces" and rest[4] == "pods" and rest[6:] == ["proxy", "metrics"]:
+            return self._pod_metrics(req, cluster, identity, rest[3], rest[5]), False
         resource, namespace, name, watch = self._route(rest[2:])
         verb = self._verb(req, name, watch)
         anonymous_nodes = cluster.flavour == CLASSIC and self.config.anonymous_node_reads
         authorize(identity, verb, resource.plural, namespace, name, anonymous_node_reads=anonymous_nodes)
         return self.verbs.run(req, cluster, resource, verb, namespace, name), verb in _WRITES
+
+    def _pod_metrics(self, req: Request, cluster: Cluster, identity: Identity, namespace: str, name: str) -> Response:
+        """``pods/{name}/proxy/metrics``: a running pod's metrics (``_kubemetrics``)."""
+        if req.method != "GET":
+            raise KubeError(405, "MethodNotAllowed", NOT_ALLOWED)
+        authorize(identity, "get", "pods", namespace, name)
+        pod = self.objects.get(cluster.key, "pods", namespace, name)
+        if pod is None:
+            raise KubeError(404, "NotFound", f'pods "{name}" not found')
+        if (pod.get("status") or {}).get("phase") != "Running":
+            raise KubeError(503, "ServiceUnavailable", f'pod "{name}" is not running')
+        return Response(200, metrics_text(pod), {"Content-Type": "text/plain; version=0.0.4"})
 
     def _apis(self, req: Request, cluster: Cluster, identity: Identity, rest: list[str]) -> Response:
         """``/apis``: the review groups (``_kubereviews``)."""
