@@ -86,15 +86,20 @@ class Cascades:
 
     async def begin_delete(self, kind: ResourceKind[Any], doc: Doc) -> str:
         """Move one resource to its deleting state: "moved", "deleting" (already), "busy" or "gone"."""
+        return await self.begin(kind, doc, Request.DELETE)
+
+    async def begin(self, kind: ResourceKind[Any], doc: Doc, request: str) -> str:
+        """Start an implicit operation (``request``) on a resource in a terminal state: "moved"; or
+        "deleting" (a delete, already), "busy" (another operation runs) or "gone"."""
         pending: list[OperationDocument] = []
         try:
-            return await retry_on_precondition_failed(functools.partial(self._attempt, kind, doc, pending))
+            return await retry_on_precondition_failed(functools.partial(self._attempt, kind, doc, pending, request))
         except BaseException:
             for op in pending:
                 await self.operations.discard(op)
             raise
 
-    async def _attempt(self, kind: ResourceKind[Any], doc: Doc, pending: list[OperationDocument]) -> str:
+    async def _attempt(self, kind: ResourceKind[Any], doc: Doc, pending: list[OperationDocument], request: str) -> str:
         container = self.store.container(kind.container_name)
         fresh = await container.get(doc["partitionKey"], doc["id"])
         codec = self.codecs[kind.container_name]
@@ -103,7 +108,7 @@ class Cascades:
             "gone"
             if fresh is None or state is None
             else "deleting"
-            if state == kind.lifecycle.deleting.value
+            if state == kind.lifecycle.deleting.value and request == Request.DELETE
             else "busy"
             if not ProvisioningState(state).terminal
             else ""
@@ -114,6 +119,8 @@ class Cascades:
             pending.clear()
             return result
         assert fresh is not None
+        hub = codec.decode(fresh)
+        kind.lifecycle.begin(hub, request)
         if not pending:
             op_id = str(uuid.uuid4())
             pending.append(
@@ -125,18 +132,18 @@ class Cascades:
                         status_segment=kind.operations.status,
                         resource_key=fresh["key"],
                         container=kind.container_name,
-                        request=Request.DELETE,
-                        initial_status=kind.lifecycle.deleting.value,
+                        request=request,
+                        initial_status=hub.properties.provisioning_state.value,
                         implicit=True,
                     )
                 )
             )
-        hub = codec.decode(fresh)
-        kind.lifecycle.begin(hub, Request.DELETE)
         updated = codec.encode(fresh, hub)
         updated["asyncOperationId"] = pending[0]["id"]
         updated["dequeues"] = 0
         await container.replace(updated)  # a concurrent write: PreconditionFailed, the attempt starts over
-        log.info("implicit delete", extra={"docKey": fresh["key"], "operationId": pending[0]["id"]})
+        log.info(
+            "implicit operation", extra={"docKey": fresh["key"], "request": request, "operationId": pending[0]["id"]}
+        )
         pending.clear()
         return "moved"

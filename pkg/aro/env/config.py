@@ -163,6 +163,8 @@ class BackendConfig(_Section):
     retry_later_seconds: float = Field(default=60.0, gt=0)  # subscription cascade: wait for busy clusters
     condition_timeout_seconds: float = Field(default=1800.0, gt=0)  # e.g. waiting for the cluster API
     condition_poll_seconds: float = Field(default=0.5, gt=0)
+    # How often the monitor looks at Succeeded resources between operations (a failed etcd member).
+    monitor_seconds: float = Field(default=30.0, gt=0)
     # Operation deadlines (from the operation's start; ARO-HCP: create 60 min, delete 12 h); actions use
     # the update deadline. Past it the operation fails with OperationTimedOut.
     create_deadline_seconds: float = Field(default=3600.0, gt=0)

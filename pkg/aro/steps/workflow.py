@@ -70,6 +70,9 @@ class Pause(Generic[H]):
     until: PausedUntil[H]
     mark: Callable[[H, float], None]  # (hub, until) -> e.g. condition ReconciliationActive=False
     recheck_seconds: float = 30.0
+    # Requests that run while paused, besides a delete (an etcd backup or restore: a paused cluster is
+    # what disaster recovery works on).
+    runs_while_paused: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -78,3 +81,6 @@ class Workflow(Generic[H, C]):
     steps: Mapping[str, Sequence[Step[C]]]  # request -> step list
     context: ContextFactory[H, C]
     pause: Pause[H] | None = None
+    # Between operations (``aro.backend.monitor``): (env, a Succeeded hub) -> a request to start now
+    # (an implicit operation, e.g. a repair), or None.
+    monitor: Callable[[StepEnv, H], Awaitable[str | None]] | None = None

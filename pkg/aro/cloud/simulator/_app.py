@@ -236,6 +236,8 @@ class SimulatorApp:
             self._authenticate(req)
             if req.lsegs[1:] == ["autoscaler"]:
                 return await self.scale_sets.autoscaler(req)
+            if req.lsegs[1:] == ["pods", "fail"] and req.method == "POST":
+                return await self.kube.fail_pod(req)
             return self._admin(req)
         if TokenIssuer.handles(req):
             return self.tokens.dispatch(req)

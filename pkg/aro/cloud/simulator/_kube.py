@@ -82,6 +82,17 @@ class KubeAPI:
     def handles(req: Request) -> bool:
         return bool(req.lsegs) and _target(req) is not None
 
+    async def fail_pod(self, req: Request) -> Response:
+        """``POST /simulator/pods/fail {"namespace", "name", "message"?}``: a management-cluster pod's
+        containers crash (fault injection: an etcd member failure, seed 8.1)."""
+        body = object_body(req)
+        ns, name = str(body.get("namespace") or ""), str(body.get("name") or "")
+        message = str(body.get("message") or "the container exited (simulated failure)")[:500]
+        failed = await self.store.run(self.objects.fail_pod, MANAGEMENT, ns, name, message)
+        if failed is None:
+            return Response(404, KubeError(404, "NotFound", f'pods "{name}" not found in {ns!r}').status())
+        return Response(200, failed)
+
     async def dispatch(self, req: Request) -> Response:
         target = _target(req)
         if target is None:

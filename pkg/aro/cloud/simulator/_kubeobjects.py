@@ -105,6 +105,23 @@ class KubeObjects:
             run_pod(obj, now)
             self._write(row["cluster"], row["resource"], row["namespace"], row["name"], obj, None, None)
 
+    def fail_pod(self, cluster: str, namespace: str, name: str, message: str) -> Object | None:
+        """Fault injection: the pod's containers crashed (phase Failed, not ready); None when absent."""
+        obj = self.get(cluster, "pods", namespace, name)
+        if obj is None:
+            return None
+        status = obj.setdefault("status", {})
+        status["phase"] = "Failed"
+        status["reason"] = "Error"
+        status["message"] = message
+        for c in status.get("conditions") or []:
+            if c.get("type") in ("Ready", "ContainersReady"):
+                c["status"] = "False"
+        for c in status.get("containerStatuses") or []:
+            c["ready"] = False
+            c["state"] = {"terminated": {"exitCode": 1, "reason": "Error", "message": message}}
+        return self._write(cluster, "pods", namespace, name, obj, None, None)
+
     # -- reads ----------------------------------------------------------------------------------------------
 
     def get(self, cluster: str, resource: str, namespace: str, name: str) -> Object | None:
