@@ -53,3 +53,17 @@ def test_certificates_renewal_reissues_the_serving_and_admin_certificates(arm: A
     assert r.status_code == 202, r.text
     assert arm.wait_operation(r.headers["azure-asyncoperation"])["status"] == "Succeeded"
     assert _admin(arm, path)["clusterPki"]["apiserverCert"] == after["clusterPki"]["apiserverCert"]  # type: ignore[index]
+
+
+def test_admin_lists_billing_documents(arm: Arm) -> None:
+    sub = new_sub()
+    arm.create(sub, "bill-rg", "billed")
+    found: list[dict[str, object]] = []
+    url = "/admin/providers/Microsoft.RedHatOpenShift/billing"
+    while url:
+        page = arm.absolute(url) if url.startswith("https") else arm.get(url, version=None)
+        assert page.status_code == 200, page.text
+        found += page.json()["value"]
+        url = page.json().get("nextLink", "")
+    mine = [d for d in found if str(d.get("clusterKey", "")).endswith("/billed")]
+    assert mine and mine[0]["billing"]["creationTime"], mine  # type: ignore[index]
