@@ -57,12 +57,21 @@ def test_cluster_lifecycle(rp_factory: Any) -> None:
         assert doc is not None
         cluster_ca = doc["openShiftCluster"]["properties"]["clusterPki"]["caCert"]
         assert verify_issued_by(client_cert, cluster_ca), "admin client certificate must chain to the cluster CA"
-        # the kubeconfig reaches the cluster API with its own CA data
+        # the kubeconfig reaches the cluster API with its own CA data: the cluster CA verifies the API
+        # server's certificate for its host (tls-server-name, the SNI name)
         cluster = kubeconfig["clusters"][0]["cluster"]
+        assert (
+            cluster["tls-server-name"]
+            == f"api.{doc['openShiftCluster']['properties']['clusterProfile']['domain']}.eastus.aroapp.io"
+        )
         with tempfile.NamedTemporaryFile("w", suffix=".pem") as ca:
             ca.write(base64.b64decode(cluster["certificate-authority-data"]).decode())
             ca.flush()
-            version = httpx.get(cluster["server"] + "/version", verify=ssl.create_default_context(cafile=ca.name))
+            with httpx.Client(verify=ssl.create_default_context(cafile=ca.name)) as h:
+                request = h.build_request(
+                    "GET", cluster["server"] + "/version", extensions={"sni_hostname": cluster["tls-server-name"]}
+                )
+                version = h.send(request)
         assert version.status_code == 200 and version.json()["gitVersion"]
 
         # secrets are encrypted at rest

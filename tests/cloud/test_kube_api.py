@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
+import yaml
 
 from aro.api.cluster import MasterProfile, OpenShiftCluster, WorkerProfile
 from aro.cloud.arm import ArmCloud
@@ -103,8 +104,13 @@ async def test_classic_admin_kubeconfig_lists_nodes_and_foreign_certificates_are
     me = (await kubectl(admin, "auth", "whoami", "-o", "json")).json()["status"]["userInfo"]
     assert (me["username"], me["groups"]) == ("system:admin", ["system:masters", "system:authenticated"])
 
-    # a certificate of another cluster (its CA is known to the TLS layer): 401 from the API
-    refused = await kubectl(other, "--server", url, "get", "nodes")
+    # a certificate of another cluster (its CA is known to the TLS layer), presented to this cluster's API
+    # (this cluster's server, CA and tls-server-name): 401 from the API
+    mixed = yaml.safe_load(admin.read_text())
+    mixed["users"][0]["user"] = yaml.safe_load(other.read_text())["users"][0]["user"]
+    foreign = tmp_path / "foreign.kubeconfig"
+    foreign.write_text(yaml.safe_dump(mixed))
+    refused = await kubectl(foreign, "get", "nodes")
     assert refused.code != 0 and "Unauthorized" in refused.err
     # a certificate from a CA nobody knows does not get past the TLS handshake (asyncio closes the connection
     # without the TLS alert: kubectl sees EOF and retries until its request timeout)
@@ -378,5 +384,8 @@ async def test_restart_keeps_objects_and_trusts_known_client_cas(
     (await kubectl(admin, "create", "configmap", "survivor", "--from-literal=k=v")).ok()
     await sim.restart()  # a new process would know the CA only from the store: it is loaded at start-up
     url = f"{sim.base_url}/clusters/{SUB}/aro-c5-uvwxy"
-    got = (await kubectl(admin, "--server", url, "get", "configmap", "survivor", "-o", "json")).json()
+    moved = yaml.safe_load(admin.read_text())  # the new port; (kubectl --server would drop tls-server-name)
+    moved["clusters"][0]["cluster"]["server"] = url
+    admin.write_text(yaml.safe_dump(moved))
+    got = (await kubectl(admin, "get", "configmap", "survivor", "-o", "json")).json()
     assert got["data"] == {"k": "v"}

@@ -7,10 +7,29 @@ from __future__ import annotations
 
 import base64
 import json
+import socket
+import ssl
 from pathlib import Path
+from urllib.parse import urlsplit
+
+import yaml
 
 from tests.frontend.helpers import Arm, cluster_path, error_of, new_sub
 from tests.hcp.helpers import kubectl
+
+
+def served_certificate(kubeconfig_text: str) -> bytes:
+    """The serving certificate a client of this kubeconfig gets (its server, CA and tls-server-name):
+    what kubectl sees."""
+    cluster = yaml.safe_load(kubeconfig_text)["clusters"][0]["cluster"]
+    url = urlsplit(cluster["server"])
+    ctx = ssl.create_default_context(cadata=base64.b64decode(cluster["certificate-authority-data"]).decode())
+    name = cluster.get("tls-server-name") or url.hostname
+    with socket.create_connection((url.hostname, url.port or 443), timeout=10) as sock:
+        with ctx.wrap_socket(sock, server_hostname=name) as tls:
+            der = tls.getpeercert(binary_form=True)
+    assert der
+    return der
 
 
 def _admin(arm: Arm, path: str) -> dict[str, object]:
@@ -23,6 +42,8 @@ def test_certificates_renewal_reissues_the_serving_and_admin_certificates(arm: A
     arm.create(sub, "maint-rg", "maint")
     before = _admin(arm, path)["clusterPki"]
     old = base64.b64decode(arm.post(path + "/listAdminCredentials").json()["kubeconfig"]).decode()
+    assert yaml.safe_load(old)["clusters"][0]["cluster"]["tls-server-name"].startswith("api.")
+    served_before = served_certificate(old)
 
     for body in ({"properties": {"maintenanceTask": "Reboot"}}, {"properties": {"other": 1}}, {"maintenanceTask": 1}):
         before_rows = arm.rows(sub)
@@ -43,6 +64,10 @@ def test_certificates_renewal_reissues_the_serving_and_admin_certificates(arm: A
 
     new = base64.b64decode(arm.post(path + "/listAdminCredentials").json()["kubeconfig"]).decode()
     assert new != old
+    served_after = served_certificate(new)
+    assert served_after != served_before, "kubectl still sees the old serving certificate"
+    pem = after["clusterPki"]["apiserverCert"]  # type: ignore[index]
+    assert ssl.DER_cert_to_PEM_cert(served_after).strip() == str(pem).strip()
     for name, config in (("new", new), ("old", old)):  # the old certificate is still the CA's: both work
         f = tmp_path / f"{name}.kubeconfig"
         f.write_text(config)

@@ -19,7 +19,6 @@ lose ``data``/``stringData``, and no credential or kubeconfig is read into the a
 
 from __future__ import annotations
 
-import base64
 import io
 import json
 import logging
@@ -30,7 +29,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-import yaml
 
 from aro.api.errors import CloudError
 from aro.api.hcp.cluster import HcpOpenShiftCluster
@@ -44,6 +42,7 @@ from aro.database.codec import SealedCodec
 from aro.database.containers import ASYNC_OPERATIONS
 from aro.hcp.context import backend_api
 from aro.hcp.metrics import MetricsSet, select
+from aro.util import kubeconfig
 
 log = logging.getLogger("aro.admin.inspect")
 
@@ -117,15 +116,11 @@ class Inspector:
     async def _classic(self, doc: Doc, files: dict[str, Any]) -> list[str]:
         oc = self.codecs[OPENSHIFT_CLUSTERS.container_name].decode(doc)
         rg_id = oc.properties.cluster_profile.resource_group_id
-        config = yaml.safe_load(oc.properties.admin_kubeconfig or "{}") or {}
-        users = config.get("users") or []
-        if users:
-            user = users[0]["user"]
-            cert = base64.b64decode(user["client-certificate-data"]).decode()
-            key = base64.b64decode(user["client-key-data"]).decode()
+        cert, key = kubeconfig.client_credentials(oc.properties.admin_kubeconfig)
+        if cert:
             sub, rg = rg_id.split("/")[2], rg_id.split("/")[4]
             endpoint = self.cloud.cluster_endpoint(sub, rg, oc.properties.cluster_profile.domain)
-            files["cluster/nodes.json"] = await self.cloud.cluster_api(endpoint, cert, key).list("nodes")
+            files["cluster/nodes.json"] = await self.cloud.cluster_nodes(endpoint, cert, key)
         return [rg_id.rsplit("/", 1)[-1]] if rg_id else []
 
     async def _requests(self, groups: list[str]) -> list[dict[str, Any]]:

@@ -7,6 +7,7 @@ from typing import Any
 from aro.api.cluster import EffectiveOutboundIP, OpenShiftCluster, WorkerProfile
 from aro.cluster import template
 from aro.cluster.context import ClusterContext
+from aro.util import kubeconfig
 
 VM_API = "2024-07-01"
 
@@ -51,7 +52,9 @@ async def update_cluster_data(ctx: ClusterContext) -> None:
     """Record what the cluster now is: API and console URLs, IPs, worker status, outbound IPs."""
     sub, rg = ctx.managed_resource_group
     resources = await ctx.cloud.list_resources(sub, rg)
-    nodes = await ctx.cloud.cluster_nodes(ctx.endpoint)
+    nodes = await ctx.cloud.cluster_nodes(
+        ctx.endpoint, *kubeconfig.client_credentials(ctx.oc.properties.admin_kubeconfig)
+    )
     endpoint = ctx.endpoint
     location = _location(ctx)
     zone = template.dns_zone(ctx.oc, location)

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from aro.api.cluster import OpenShiftCluster
 from aro.api.clusteradmin import CERTIFICATES_RENEWAL, EVERYTHING
-from aro.cluster import template
+from aro.cluster import assets, template
 from aro.cluster.common import api_ready, deploy_resources, update_cluster_data
 from aro.cluster.context import ClusterContext
 from aro.steps import Action, Condition, Step
-from aro.util import kubeconfig, pki
+from aro.util import pki
 
 
 async def renew_certificates(ctx: ClusterContext) -> None:
@@ -38,15 +38,7 @@ async def renew_certificates(ctx: ClusterContext) -> None:
             "renewed_by": op or "",
         }
     )
-    endpoint = ctx.endpoint
-    config = kubeconfig.render(
-        cluster_name=ctx.oc.name or p.infra_id,
-        server=endpoint.url,
-        ca_pem=endpoint.ca_pem,
-        user="system:admin",
-        client_cert_pem=admin.cert_pem,
-        client_key_pem=admin.key_pem,
-    )
+    config = assets.admin_kubeconfig(ctx.oc, ctx.endpoint, api_host, material, admin.key_pem)
 
     def mutate(oc: OpenShiftCluster) -> None:
         oc.properties.cluster_pki = material

@@ -4,8 +4,9 @@ Fully concrete (no ARM expressions but ``[resourceGroup().location]``): the same
 Azure or to the simulator in incremental mode, and redeploying it is idempotent.
 
 The master VMs carry ``osProfile.customData``: base64 of the Ignition config of
-``assets.master_ignition`` -- the cluster CA (``properties.clusterPki.caCert``, the public certificate
-only) as the API server's client CA, so the admin kubeconfig's client certificate authenticates.
+``assets.master_ignition`` -- the cluster CA (``properties.clusterPki.caCert``) as the API server's client
+CA, so the admin kubeconfig's client certificate authenticates, and the API server's serving certificate
+and key (as a master's Ignition carries them), which the cluster API presents to clients naming its host.
 """
 
 from __future__ import annotations
@@ -50,7 +51,11 @@ def master_custom_data(oc: OpenShiftCluster) -> str | None:
     pki = oc.properties.cluster_pki
     if pki is None or not pki.ca_cert:
         return None
-    ignition = json.dumps(assets.master_ignition(pki.ca_cert), separators=(",", ":"), sort_keys=True)
+    ignition = json.dumps(
+        assets.master_ignition(pki.ca_cert, pki.apiserver_cert, pki.apiserver_key),
+        separators=(",", ":"),
+        sort_keys=True,
+    )
     return base64.b64encode(ignition.encode()).decode()
 
 

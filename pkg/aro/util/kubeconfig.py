@@ -12,7 +12,14 @@ def _b64(text: str) -> str:
 
 
 def render(
-    *, cluster_name: str, server: str, ca_pem: str, user: str, client_cert_pem: str, client_key_pem: str | None
+    *,
+    cluster_name: str,
+    server: str,
+    ca_pem: str,
+    user: str,
+    client_cert_pem: str,
+    client_key_pem: str | None,
+    tls_server_name: str = "",
 ) -> str:
     """A kubeconfig with one cluster, one certificate-authenticated user and a current context
     (``client_key_pem`` None: without the key, which the holder of the certificate adds -- as ARO-HCP's
@@ -20,7 +27,13 @@ def render(
     config = {
         "apiVersion": "v1",
         "kind": "Config",
-        "clusters": [{"name": cluster_name, "cluster": {"server": server, "certificate-authority-data": _b64(ca_pem)}}],
+        "clusters": [
+            {
+                "name": cluster_name,
+                "cluster": {"server": server, "certificate-authority-data": _b64(ca_pem)}
+                | ({"tls-server-name": tls_server_name} if tls_server_name else {}),
+            }
+        ],
         "users": [
             {
                 "name": user,
@@ -33,3 +46,16 @@ def render(
         "preferences": {},
     }
     return yaml.safe_dump(config, sort_keys=False)
+
+
+def client_credentials(text: str) -> tuple[str, str]:
+    """(certificate PEM, key PEM) of a kubeconfig's first user; ("", "") when it has none."""
+    config = yaml.safe_load(text or "{}") or {}
+    users = config.get("users") if isinstance(config, dict) else None
+    if not users:
+        return "", ""
+    user = users[0].get("user") or {}
+    cert, key = user.get("client-certificate-data"), user.get("client-key-data")
+    if not cert or not key:
+        return "", ""
+    return base64.b64decode(cert).decode(), base64.b64decode(key).decode()

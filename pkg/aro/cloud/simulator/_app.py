@@ -22,7 +22,7 @@ import uuid
 from urllib.parse import parse_qsl
 
 from ._arm import ArmHandlers
-from ._clienttls import ClientTrust
+from ._clienttls import ClientTrust, ServingCerts
 from ._config import FaultRule, FaultSet, SimulatorConfig
 from ._errors import ArmError
 from ._http import Receive, Request, Response, Scope, Send
@@ -48,6 +48,7 @@ class SimulatorApp:
         self.faults = FaultSet(config.fault_rules())
         self.store = Store(config.data_directory, extra_schema=KUBE_SCHEMA + VMSS_SCHEMA)
         self.client_trust = ClientTrust()  # the serving contexts' client CAs (SimulatorServer attaches)
+        self.serving_certs = ServingCerts(self.client_trust)  # classic clusters' API certificates, by SNI
         self.scale_sets = ScaleSets(self.store, lambda: self.config.step_delay_seconds)
         self.store.hooks.append(self.scale_sets)
         self.log = RequestLog(

@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
 import ssl
+import tempfile
 import threading
 from typing import Any
 
@@ -66,6 +68,65 @@ class ClientTrust:
 
     def __len__(self) -> int:
         return len(self._known)
+
+
+class ServingCerts:
+    """Per-cluster serving certificates, chosen by SNI: a classic cluster's API server presents the
+    certificate its masters were given (their Ignition ``customData``, ``_kubenodes.serving_pair``) to a
+    client that names one of its DNS names (kubeconfig ``tls-server-name``); any other client gets the
+    simulator's own certificate. A renewed certificate replaces the old one for later handshakes.
+
+    Each cluster context verifies client certificates like the default one (``ClientTrust`` is attached
+    to it). Thread-safe: ``put`` runs on the database thread, the SNI callback on the server's."""
+
+    def __init__(self, trust: ClientTrust) -> None:
+        self._trust = trust
+        self._lock = threading.Lock()
+        self._by_name: dict[str, tuple[str, ssl.SSLContext]] = {}  # dns name -> (cert PEM, context)
+        self._min_version = ssl.TLSVersion.TLSv1_2
+
+    def attach(self, context: ssl.SSLContext) -> None:
+        self._min_version = context.minimum_version
+        context.sni_callback = self._select
+
+    def put(self, cert_pem: str, key_pem: str) -> None:
+        try:
+            cert = x509.load_pem_x509_certificate(cert_pem.encode())
+            names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value.get_values_for_type(
+                x509.DNSName
+            )
+        except (ValueError, x509.ExtensionNotFound):
+            return
+        with self._lock:
+            if all(self._by_name.get(n.lower(), ("",))[0] == cert_pem for n in names):
+                return
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.minimum_version = self._min_version
+        with tempfile.TemporaryDirectory(prefix="aro-sim-serving-") as tmp:
+            cert_file, key_file = os.path.join(tmp, "tls.crt"), os.path.join(tmp, "tls.key")
+            for path, content in ((cert_file, cert_pem), (key_file, key_pem)):
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(fd, "w") as f:
+                    f.write(content)
+            try:
+                context.load_cert_chain(cert_file, key_file)
+            except ssl.SSLError:
+                return
+        context.verify_mode = ssl.CERT_OPTIONAL
+        self._trust.attach(context)
+        with self._lock:
+            for name in names:
+                self._by_name[name.lower()] = (cert_pem, context)
+
+    def _select(self, sslobj: ssl.SSLObject, server_name: str | None, _: ssl.SSLContext) -> None:
+        if server_name:
+            with self._lock:
+                found = self._by_name.get(server_name.lower())
+            if found is not None:
+                sslobj.context = found[1]
+
+    def __len__(self) -> int:
+        return len(self._by_name)
 
 
 class ClientCertProtocol(HttpToolsProtocol):

@@ -73,7 +73,12 @@ class KubeAPI:
             app.config.kube_max_object_bytes,
         )
         self.clusters = Clusters(
-            app.store, self.objects, app.scale_sets, app.client_trust, lambda: app.config.kubernetes_version
+            app.store,
+            self.objects,
+            app.scale_sets,
+            app.client_trust,
+            lambda: app.config.kubernetes_version,
+            app.serving_certs,
         )
         self.watches = WatchHub(self.objects, app.store)
         self.verbs = Verbs(self.objects, self.clusters, self.watches, app.config.kube_list_limit)
@@ -114,6 +119,8 @@ class KubeAPI:
         self.watches.bind(asyncio.get_running_loop())
         for bundle in await self.store.run(self.clusters.known_client_cas):
             self.app.client_trust.add(bundle)
+        for cert, key in await self.store.run(self.clusters.known_serving_pairs):
+            self.app.serving_certs.put(cert, key)
 
     # -- health and version (the fault set lives on the event loop) ----------------------------------------
 

@@ -24,8 +24,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ._clienttls import ClientTrust
-from ._kubenodes import client_ca_bundle, instance_node, vm_node
+from ._clienttls import ClientTrust, ServingCerts
+from ._kubenodes import client_ca_bundle, instance_node, serving_pair, vm_node
 from ._kubeobjects import KubeObjects
 
 if TYPE_CHECKING:
@@ -69,6 +69,10 @@ def _vm_client_ca(body: Object) -> str | None:
     return client_ca_bundle(((body.get("properties") or {}).get("osProfile") or {}).get("customData"))
 
 
+def _vm_serving_pair(body: Object) -> tuple[str, str] | None:
+    return serving_pair(((body.get("properties") or {}).get("osProfile") or {}).get("customData"))
+
+
 def _secret_value(secret: Object | None, key: str) -> str | None:
     value = ((secret or {}).get("data") or {}).get(key)
     if not isinstance(value, str):
@@ -83,12 +87,19 @@ class Clusters:
     """Cluster facts, read inside the store's transactions (database thread)."""
 
     def __init__(
-        self, store: Store, objects: KubeObjects, scale_sets: ScaleSets, trust: ClientTrust, kubelet: Callable[[], str]
+        self,
+        store: Store,
+        objects: KubeObjects,
+        scale_sets: ScaleSets,
+        trust: ClientTrust,
+        kubelet: Callable[[], str],
+        serving: ServingCerts | None = None,
     ) -> None:
         self.store = store
         self.objects = objects
         self.scale_sets = scale_sets
         self.trust = trust
+        self.serving = serving
         self._kubelet = kubelet
         store.hooks.append(self)
         objects.watch(self._object_changed)
@@ -164,6 +175,15 @@ class Clusters:
             return False, "no control plane pods"
         return not waiting, ", ".join(sorted(waiting)[:5])
 
+    def known_serving_pairs(self) -> list[tuple[str, str]]:
+        """Every classic master's serving certificate and key (for the SNI registry at start-up)."""
+        out: list[tuple[str, str]] = []
+        for row in self.store.db.execute("SELECT body FROM resources WHERE lower(type) = ?", (_VM_TYPE,)):
+            pair = _vm_serving_pair(json.loads(row["body"]))
+            if pair:
+                out.append(pair)
+        return out
+
     def known_client_cas(self) -> list[str]:
         """Every client CA bundle the store knows (for the TLS trust store at start-up)."""
         out: list[str] = []
@@ -183,9 +203,13 @@ class Clusters:
         if rtype.lower() != _VM_TYPE:
             return
         row = self.store.db.execute("SELECT body FROM resources WHERE key = ?", (key,)).fetchone()
-        bundle = None if row is None else _vm_client_ca(json.loads(row["body"]))
+        body = None if row is None else json.loads(row["body"])
+        bundle = None if body is None else _vm_client_ca(body)
         if bundle:
             self.trust.add(bundle)
+        pair = None if body is None else _vm_serving_pair(body)
+        if pair and self.serving is not None:
+            self.serving.put(*pair)
 
     def deleted(self, key: str) -> None:
         return None

@@ -30,6 +30,8 @@ from urllib.parse import unquote
 from ._kuberesources import iso_seconds
 
 Object = dict[str, Any]
+SERVING_CERT_PATH = "/etc/kubernetes/static-pod-resources/secrets/serving-cert/tls.crt"
+SERVING_KEY_PATH = "/etc/kubernetes/static-pod-resources/secrets/serving-cert/tls.key"
 CLIENT_CA_PATH = "/etc/kubernetes/static-pod-resources/configmaps/client-ca/ca-bundle.crt"
 _B36 = "0123456789abcdefghijklmnopqrstuvwxyz"
 
@@ -57,15 +59,25 @@ def _data_url(source: str) -> str | None:
     return unquote(payload)
 
 
-def client_ca_bundle(custom_data: Any) -> str | None:
-    """The client CA bundle (PEM) an Ignition ``customData`` installs, if any."""
+def _ignition_file(custom_data: Any, path: str) -> str | None:
     doc = _decode_custom_data(custom_data)
     files = ((doc or {}).get("storage") or {}).get("files") if isinstance(doc, dict) else None
     for f in files if isinstance(files, list) else []:
-        if isinstance(f, dict) and f.get("path") == CLIENT_CA_PATH:
+        if isinstance(f, dict) and f.get("path") == path:
             source = (f.get("contents") or {}).get("source")
             return _data_url(source) if isinstance(source, str) else None
     return None
+
+
+def client_ca_bundle(custom_data: Any) -> str | None:
+    """The client CA bundle (PEM) an Ignition ``customData`` installs, if any."""
+    return _ignition_file(custom_data, CLIENT_CA_PATH)
+
+
+def serving_pair(custom_data: Any) -> tuple[str, str] | None:
+    """The API server's serving certificate and key (PEM) an Ignition ``customData`` installs, if any."""
+    cert, key = _ignition_file(custom_data, SERVING_CERT_PATH), _ignition_file(custom_data, SERVING_KEY_PATH)
+    return (cert, key) if cert and key else None
 
 
 def node_spec(custom_data: Any) -> Object:

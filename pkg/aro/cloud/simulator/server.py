@@ -57,6 +57,7 @@ class SimulatorServer:
         self._requested_port = port
         trust = client_trust if client_trust is not None else getattr(app, "client_trust", None)
         self._client_trust: ClientTrust | None = trust
+        self._serving = getattr(app, "serving_certs", None)  # per-cluster serving certificates (SNI)
         self._config = uvicorn.Config(
             app,
             host=host,
@@ -93,6 +94,8 @@ class SimulatorServer:
         await asyncio.to_thread(self._config.load)
         if self._client_trust is not None and self._config.ssl is not None:
             self._client_trust.attach(self._config.ssl)
+        if self._serving is not None and self._config.ssl is not None:
+            self._serving.attach(self._config.ssl)
         sock = self._bind()  # here, so a busy port is a clear error before the app starts
         self._server = _EmbeddedServer(self._config)
         self._task = asyncio.create_task(self._serve(self._server, sock), name="aro-simulator-server")
