@@ -92,6 +92,11 @@ def client(prod: RPProcess, certs: Certs, who: str | None) -> httpx.Client:
 
 PUBLIC = f"/subscriptions/{SUB}/providers/Microsoft.RedHatOpenShift/openShiftClusters?api-version={V}"
 ADMIN = "/admin/providers/Microsoft.RedHatOpenShift/openShiftClusters"
+# an operation's status (a missing one: 404 once authenticated); the admin API's operations are polled here
+OPERATION = (
+    f"/subscriptions/{SUB}/providers/Microsoft.RedHatOpenShift/locations/eastus/hcpOperationStatuses/"
+    "00000000-0000-4000-8000-000000000000?api-version=2026-10-01"
+)
 
 
 @pytest.mark.parametrize(
@@ -106,6 +111,9 @@ ADMIN = "/admin/providers/Microsoft.RedHatOpenShift/openShiftClusters"
         ("admin", ADMIN, 200),
         ("admin", "/metrics", 200),
         (None, "/healthz/ready", 200),
+        ("admin", OPERATION, 404),
+        ("arm", OPERATION, 404),
+        ("someone", OPERATION, 403),
     ],
 )
 def test_routes_accept_only_their_identity(

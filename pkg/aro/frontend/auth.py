@@ -3,14 +3,18 @@
 In production mode every request except ``/healthz/ready`` must present a client certificate that
 chains to ``frontend.tls.caFile`` (checked in the TLS handshake) and whose subject common name is the
 configured identity: ``frontend.auth.armClientSubject`` for the public ARM routes,
-``frontend.auth.adminClientSubject`` for ``/admin`` routes and ``/metrics``. Anything else gets
-403 ``Forbidden`` with no detail. Development mode (loopback only) does not authenticate.
+``frontend.auth.adminClientSubject`` for ``/admin`` routes and ``/metrics``. A GET of an operation's
+status or result (``…/locations/{l}/{operationsstatus|operationresults|hcpOperationStatuses|
+hcpOperationResults}/{id}``) accepts either identity: the admin API's operations are polled there.
+Anything else gets 403 ``Forbidden`` with no detail. Development mode (loopback only) does not
+authenticate.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 
 from cryptography import x509
 
@@ -22,6 +26,10 @@ log = logging.getLogger("aro.frontend.auth")
 
 _FORBIDDEN = json.dumps({"error": {"code": errors.FORBIDDEN, "message": "Forbidden."}}).encode()
 _OPEN_PATHS = frozenset({"/healthz/ready"})
+_OPERATION = re.compile(
+    r"^/subscriptions/[^/]+/providers/microsoft\.redhatopenshift/locations/[^/]+/"
+    r"(operationsstatus|operationresults|hcpoperationstatuses|hcpoperationresults)/[^/]+/?$"
+)
 
 
 def common_name(rfc4514: str | None) -> str | None:
@@ -55,6 +63,13 @@ class ClientCertAuth:
         tls = (scope.get("extensions") or {}).get("tls") or {}
         presented = common_name(tls.get("client_cert_name"))
         required = self._required(scope["path"])
+        if (
+            presented is not None
+            and presented == self.admin
+            and scope.get("method") == "GET"
+            and _OPERATION.match(scope["path"].lower())
+        ):
+            required = self.admin
         if presented is None or required is None or presented != required:
             log.warning("forbidden", extra={"presented": presented})
             await send_json(send, 403, _FORBIDDEN)
