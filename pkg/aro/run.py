@@ -20,10 +20,11 @@ import httpx
 from aro.admin.inspect import Inspector
 from aro.api.registry import default_catalogs
 from aro.backend.cascade import Cascades
+from aro.backend.monitor import Monitor
 from aro.backend.operations import OperationBackend, OperationSettings
 from aro.backend.pool import Handler, WorkerPool
 from aro.backend.subscriptions import SubscriptionBackend
-from aro.cloud.azure import AzureCloud, azure_cloud, graph_store_for
+from aro.cloud.azure import AzureCloud, azure_cloud, graph_store_for, snapshot_store_for
 from aro.cloud.base import Cloud
 from aro.cloud.credentials import StaticTokenCredential
 from aro.cloud.simulator import SimulatorConfig
@@ -95,6 +96,7 @@ def simulator_server(config: Config) -> SimulatorServer:
             token=sim.token,
             step_delay_seconds=sim.step_delay_seconds,
             faults=sim.faults,
+            anonymous_node_reads=False,  # the RP lists nodes with the cluster's admin credential
         )
     )
     return SimulatorServer(app, cert_file=certs.cert_file, key_file=certs.key_file, host=sim.host, port=sim.port)
@@ -123,6 +125,7 @@ def make_cloud(config: Config, simulator_url: str | None) -> Cloud:
             retry_backoff_factor=config.cloud.retry_backoff_factor,
             management_url=config.cloud.management_cluster_url,
             graph_store=graph,
+            snapshot_store=snapshot_store_for(config, sealer),
         )
     return azure_cloud(config, sealer)
 
@@ -170,8 +173,9 @@ def make_pool(
     metrics: Metrics,
     served: Registry,
     catalogs: Mapping[str, Sequence[Any]] | None = None,
-) -> WorkerPool:
-    """The worker pool: one operation backend per kind (its workflow), and the subscription cascade."""
+) -> tuple[WorkerPool, Monitor]:
+    """The worker pool (one operation backend per kind, its workflow, and the subscription cascade) and
+    the monitor that starts repairs between operations."""
     b = config.backend
     codecs = codecs_for(served.kinds, sealer)
     env = StepEnv(
@@ -191,7 +195,8 @@ def make_pool(
     ]
     cascades = Cascades(store, served.kinds, codecs, config.location)
     handlers.append(Handler(SUBSCRIPTIONS.name, SubscriptionBackend(cascades, b.retry_later_seconds).handle))
-    return WorkerPool(store, b, handlers, metrics)
+    monitor = Monitor(store, served.workflows, codecs, cascades, env, b.monitor_seconds)
+    return WorkerPool(store, b, handlers, metrics), monitor
 
 
 async def run_rp(config: Config, *, frontend: bool = True, backend: bool = True) -> None:
@@ -214,8 +219,10 @@ async def run_rp(config: Config, *, frontend: bool = True, backend: bool = True)
                 simulator = simulator_server(config)
                 await simulator.start()
             cloud = make_cloud(config, simulator.base_url if simulator else None)
-            pool = make_pool(config, store, sealer, cloud, metrics, served, catalogs)
+            pool, monitor = make_pool(config, store, sealer, cloud, metrics, served, catalogs)
             await pool.start()
+            await monitor.start()
+            closing.append(monitor.stop)
         if frontend:
             if cloud is None:  # `aro frontend`: a cloud client for the admin API's inspector, if configured
                 with contextlib.suppress(ConfigError):

@@ -16,6 +16,7 @@ from aro.api import errors
 from aro.api.cluster import OpenShiftCluster
 from aro.api.errors import CloudError
 from aro.api.resource import Request
+from aro.api.version import ValidationContext
 
 EVERYTHING = "Everything"
 OPERATOR_UPDATE = "OperatorUpdate"
@@ -27,7 +28,7 @@ def _bad(message: str, target: str) -> CloudError:
     return CloudError(400, errors.INVALID_REQUEST_CONTENT, message, target)
 
 
-def admin_patch(oc: OpenShiftCluster, body: Any) -> str:
+def admin_patch(oc: OpenShiftCluster, body: Any, ctx: ValidationContext) -> str:
     if not isinstance(body, dict) or set(body) - {"properties"} or not isinstance(body.get("properties"), dict):
         raise _bad('The admin update must be {"properties": {"maintenanceTask": ...}}.', "properties")
     props: dict[str, Any] = body["properties"]

@@ -10,6 +10,9 @@ What only these kinds do, declared here:
   cluster has at most one external auth. Refusals are 400 ``InvalidRequestContent`` naming the field.
 - **The credential gate** (``aro.api.hcp.credentials.credential_gate``): while a revokeCredentials runs,
   requestAdminCredential and revokeCredentials are 409 with ``Retry-After: 10`` (ARO-HCP's messages).
+- **The admin API** (``/admin{resourceId}``): a cluster's PATCH of ``pausedUntil``, ``featureSet`` and
+  ``desiredVersion``, a node pool's of ``pausedUntil`` (``aro.api.hcp.admin``); a cluster's etcd backups
+  and restores as admin actions, and the backups as an admin view (``aro.api.hcp.etcdbackup``).
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from aro.api.hcp import v20261001
+from aro.api.hcp import etcdbackup, v20261001
+from aro.api.hcp.admin import cluster_admin_patch, node_pool_admin_patch
 from aro.api.hcp.catalog import HcpVersion
 from aro.api.hcp.cluster import SECRET_PATHS, HcpOpenShiftCluster
 from aro.api.hcp.credentials import credential_gate
@@ -27,6 +31,7 @@ from aro.api.hcp.nodepool import NodePool
 from aro.api.hcp.versioning import channel_groups
 from aro.api.kind import ActionInfo, CatalogKind, Claim, OperationFamily, ResourceKind
 from aro.api.resource import Lifecycle, ProvisioningState
+from aro.api.version import AsyncAction
 
 HCP_OPERATIONS = OperationFamily(status="hcpOperationStatuses", result="hcpOperationResults")
 HCP_LIFECYCLE = Lifecycle(creating=ProvisioningState.PROVISIONING)  # ARO-HCP: Provisioning, Updating, Deleting
@@ -124,6 +129,16 @@ HCP_OPENSHIFT_CLUSTERS: ResourceKind[HcpOpenShiftCluster] = ResourceKind(
         ),
         ActionInfo("revokeCredentials", "Revoke credentials", "Revokes every break-glass credential issued so far."),
     ),
+    admin_patch=cluster_admin_patch,
+    admin_actions={
+        "etcdbackups": AsyncAction(
+            etcdbackup.ETCD_BACKUP, result=etcdbackup.backup_result, accept=etcdbackup.accept_backup
+        ),
+        "etcdrestore": AsyncAction(
+            etcdbackup.ETCD_RESTORE, result=etcdbackup.restore_result, accept=etcdbackup.accept_restore
+        ),
+    },
+    admin_views={"etcdbackups": etcdbackup.backups_view},
     display={
         "read": "Gets or lists hosted OpenShift clusters.",
         "write": "Creates or updates a hosted OpenShift cluster.",
@@ -146,6 +161,7 @@ NODE_POOLS: ResourceKind[NodePool] = ResourceKind(
     patch_status=202,
     versions_catalog="hcpOpenShiftVersions",
     claims=node_pool_claims,
+    admin_patch=node_pool_admin_patch,
 )
 
 EXTERNAL_AUTHS: ResourceKind[ExternalAuth] = ResourceKind(

@@ -24,7 +24,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from aro.api import errors
 from aro.api.errors import CloudError
 from aro.api.resource import LIFECYCLE, RESOURCE_PROVIDER, Lifecycle, ProvisioningState, Request, Resource
-from aro.api.version import AsyncAction, Version
+from aro.api.version import AsyncAction, ValidationContext, Version
 
 H = TypeVar("H", bound=Resource)
 
@@ -139,9 +139,14 @@ class Claim:
         return CloudError(400, errors.INVALID_REQUEST_CONTENT, self.message, self.target)
 
 
-AdminPatch = Callable[[Any, Any], str]
-"""``(hub, body) -> the request to run``: apply an admin PATCH (``/admin{resourceId}``) to a copy of the hub
--- 400 ``CloudError`` on a bad body, nothing written -- and name the operation that carries it out."""
+AdminPatch = Callable[[Any, Any, ValidationContext], str | None]
+"""``(hub, body, ctx) -> the request to run, or None``: apply an admin PATCH (``/admin{resourceId}``) to a
+copy of the hub -- 400 ``CloudError`` on a bad body, nothing written -- and name the operation that carries
+it out. ``ctx`` is what validation sees of a write (the kind's catalog, the parent, ``current``: the hub as
+stored). None: the change only records a setting the backend reads whenever it claims the resource (a
+pause): it is written to the stored document directly -- etag-conditional, no operation, 200 with the
+document, whatever the resource's state (so a pause can be lifted while an operation waits on it) -- and a
+queued operation is woken to look at it at once."""
 
 AdminView = Callable[[Any], Any]
 """``hub -> JSON``: a read-only admin view, ``GET /admin{resourceId}/{view}`` (secrets never included)."""

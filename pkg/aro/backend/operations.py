@@ -231,7 +231,7 @@ class OperationBackend(Generic[H, C]):
         """A paused resource's operation (not a delete) waits: the lease goes back until the pause ends or
         the next re-check; the time waited does not count against the deadline."""
         pause = self.workflow.pause
-        if pause is None or request == Request.DELETE:
+        if pause is None or request == Request.DELETE or request in pause.runs_while_paused:
             return False
         now = time.time()
         until = pause.until(hub, now)

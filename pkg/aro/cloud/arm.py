@@ -45,6 +45,7 @@ from azure.core.exceptions import AzureError, HttpResponseError, ResourceNotFoun
 from azure.core.pipeline import PipelineRequest
 from azure.core.pipeline.policies import AsyncRetryPolicy, SansIOHTTPPolicy
 from azure.core.pipeline.transport import AioHttpTransport
+from azure.core.rest import HttpRequest
 from azure.mgmt.resource.resources.aio import ResourceManagementClient
 
 from aro.api.errors import CLUSTER_RESOURCE_GROUP_ALREADY_EXISTS, DEPLOYMENT_FAILED, CloudError
@@ -58,6 +59,7 @@ from aro.cloud.context import (
     set_request_context,
 )
 from aro.cloud.kube import KubeAPI, client_cert_context
+from aro.cloud.snapshots import SnapshotStore
 
 __all__ = [
     "ArmCloud",
@@ -76,6 +78,7 @@ ClusterEndpointStrategy = Callable[[str, str, str], ClusterEndpoint]
 DEPLOYMENTS_API_VERSION = "2025-04-01"
 _UNAVAILABLE = "ServiceUnavailable"
 _RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+_MAX_PAGES = 100  # of one collection GET
 
 
 @dataclass(frozen=True)
@@ -257,6 +260,7 @@ class ArmCloud:
         self._retry_total = retry_total
         self._retry_backoff_max = retry_backoff_max
         self.graph_store: GraphStore | None = None
+        self.snapshot_store: SnapshotStore | None = None
 
     def _headers(self) -> dict[str, str]:
         headers = request_context_headers()
@@ -396,6 +400,34 @@ class ArmCloud:
             raise cloud_error(e) from e
         return res.as_dict()
 
+    async def get_resource(self, resource_id: str, api_version: str) -> dict[str, Any] | None:
+        """One resource by id as ARM's JSON, None when absent. A collection's id (a scale set's
+        ``.../virtualMachines``) answers ``{"value": [...]}`` with every page (``nextLink`` followed)."""
+        client = self._client(_sub_of(resource_id))
+        url: str | None = f"{self.base_url}{resource_id}?api-version={api_version}"
+        out: dict[str, Any] | None = None
+        for _ in range(_MAX_PAGES):
+            if not url:
+                break
+            try:
+                resp = await client.send_request(HttpRequest("GET", url))
+                if resp.status_code == 404 and out is None:
+                    return None
+                resp.raise_for_status()
+            except AzureError as e:
+                raise cloud_error(e) from e
+            body = resp.json()
+            if not isinstance(body, dict):
+                raise CloudError(500, "InternalServerError", f"GET {resource_id} answered no JSON object.")
+            if out is None:
+                out = body
+            else:
+                out["value"] = [*out.get("value", []), *body.get("value", [])]
+            url = body.get("nextLink") if isinstance(body.get("value"), list) else None
+        if out is not None:
+            out.pop("nextLink", None)
+        return out
+
     async def delete_resource(self, resource_id: str, api_version: str) -> None:
         try:
             client = self._client(_sub_of(resource_id))
@@ -449,7 +481,13 @@ class ArmCloud:
             return False
         return resp.status_code == 200
 
-    async def cluster_nodes(self, endpoint: ClusterEndpoint) -> list[dict[str, Any]]:
+    async def cluster_nodes(
+        self, endpoint: ClusterEndpoint, cert_pem: str = "", key_pem: str = ""
+    ) -> list[dict[str, Any]]:
+        """The cluster's nodes, as the holder of a client certificate (``cert_pem``/``key_pem``: the
+        cluster's admin credential; a real API server refuses anonymous reads) -- or anonymously."""
+        if cert_pem:
+            return await self.cluster_api(endpoint, cert_pem, key_pem).list("nodes")
         resp = await self._cluster_get(endpoint, "/api/v1/nodes", retry=True)
         if resp.status_code != 200:
             raise CloudError(

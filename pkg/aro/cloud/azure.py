@@ -33,26 +33,31 @@ from azure.core.credentials_async import AsyncTokenCredential
 from azure.mgmt.core.tools import get_arm_endpoints
 
 from aro.cloud.arm import ArmCloud, AzureClusterEndpoints, ClusterEndpointStrategy
-from aro.cloud.blob import GraphStore
+from aro.cloud.blob import BlobSnapshotStore, GraphStore
+from aro.cloud.snapshots import FileSnapshotStore, SnapshotStore
 from aro.env.config import AzureConfig, Config, ConfigError
 from aro.util.crypto import Sealer
 
-__all__ = ["AzureCloud", "arm_scope", "azure_cloud", "credential_for", "graph_store_for"]
+__all__ = ["AzureCloud", "arm_scope", "azure_cloud", "credential_for", "graph_store_for", "snapshot_store_for"]
+
+SNAPSHOTS_DIRECTORY = "snapshots"  # under the data directory, without blob storage
 
 
 class AzureCloud(ArmCloud):
-    """``ArmCloud`` plus what the RP process owns around it: credentials to close with it, and the install
-    graph store (``graph_store``; None when blob storage is not configured)."""
+    """``ArmCloud`` plus what the RP process owns around it: credentials to close with it, the install
+    graph store (``graph_store``; None when blob storage is not configured) and the snapshot store."""
 
     def __init__(
         self,
         *args: Any,
         graph_store: GraphStore | None = None,
+        snapshot_store: SnapshotStore | None = None,
         owned: Sequence[AsyncTokenCredential] = (),
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.graph_store = graph_store
+        self.snapshot_store = snapshot_store
         self._owned = tuple(owned)
 
     async def close(self) -> None:
@@ -61,6 +66,8 @@ class AzureCloud(ArmCloud):
         finally:
             if self.graph_store is not None:
                 await self.graph_store.close()
+            if self.snapshot_store is not None:
+                await self.snapshot_store.close()
             for credential in self._owned:
                 await credential.close()
 
@@ -118,6 +125,18 @@ def graph_store_for(
         raise ConfigError(f"cloud.blob: {e}") from None
 
 
+def snapshot_store_for(config: Config, sealer: Sealer, credential: AsyncTokenCredential | None = None) -> SnapshotStore:
+    """The snapshot store: blob storage of ``cloud.blob`` when configured, else
+    ``{dataDirectory}/snapshots`` (the embedded default)."""
+    blob = config.cloud.blob
+    if not blob.configured:
+        return FileSnapshotStore(config.data_path / SNAPSHOTS_DIRECTORY, sealer)
+    try:
+        return BlobSnapshotStore.from_config(blob, sealer, credential, config.cloud.azure.ca_file)
+    except ValueError as e:
+        raise ConfigError(f"cloud.blob: {e}") from None
+
+
 def azure_cloud(config: Config, sealer: Sealer) -> AzureCloud:
     """The cloud for ``cloud.mode: azure``."""
     azure = config.cloud.azure
@@ -139,5 +158,6 @@ def azure_cloud(config: Config, sealer: Sealer) -> AzureCloud:
         authorization_retry_interval=azure.authorization_retry_interval_seconds,
         management_url=config.cloud.management_cluster_url,
         graph_store=graph_store_for(config, sealer, credential),
+        snapshot_store=snapshot_store_for(config, sealer, credential),
         owned=[credential],
     )

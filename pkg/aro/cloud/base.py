@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     from aro.cloud.blob import GraphStore
     from aro.cloud.kube import KubeAPI
+    from aro.cloud.snapshots import SnapshotStore
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,9 @@ class ClusterEndpoint:
 class Cloud(Protocol):
     # Blob storage for the sealed install graph; None when it is not configured (the step is skipped).
     graph_store: GraphStore | None
+    # Sealed snapshots (hosted clusters' etcd backups): Blob storage when configured, else the data
+    # directory; None only where no store was given (the backup fails, saying so).
+    snapshot_store: SnapshotStore | None
 
     async def get_resource_group(self, subscription_id: str, name: str) -> ResourceGroup | None: ...
 
@@ -63,6 +67,11 @@ class Cloud(Protocol):
 
     async def list_resources(self, subscription_id: str, resource_group: str) -> list[dict[str, Any]]: ...
 
+    async def get_resource(self, resource_id: str, api_version: str) -> dict[str, Any] | None:
+        """One resource by id (ARM's JSON), None when absent; a collection's id (a scale set's
+        ``.../virtualMachines``) answers ``{"value": [...]}`` with every page."""
+        ...
+
     async def delete_resource(self, resource_id: str, api_version: str) -> None:
         """Delete one resource by id and wait; absent: no-op."""
         ...
@@ -75,7 +84,9 @@ class Cloud(Protocol):
         """True once the cluster API answers /readyz with 200."""
         ...
 
-    async def cluster_nodes(self, endpoint: ClusterEndpoint) -> list[dict[str, Any]]:
+    async def cluster_nodes(
+        self, endpoint: ClusterEndpoint, cert_pem: str = "", key_pem: str = ""
+    ) -> list[dict[str, Any]]:
         """The cluster's Node objects (Kubernetes JSON)."""
         ...
 

@@ -19,13 +19,17 @@ with the RP's AES-GCM ``Sealer`` and written to container ``aro`` (configurable)
 
 Install steps reach the store through the cloud they were given: ``ctx.cloud.graph_store`` (part of the
 ``Cloud`` protocol), None when blob storage is not configured (the step is skipped).
+
+``BlobSnapshotStore`` keeps sealed snapshots (hosted clusters' etcd backups, ``aro.cloud.snapshots``) in the
+same container; ``blob_service`` is the one place a ``cloud.blob`` section becomes a client.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
+from urllib.parse import quote, unquote
 
 from azure.core.credentials_async import AsyncTokenCredential
 from azure.core.exceptions import (
@@ -41,10 +45,11 @@ from azure.storage.blob import ContentSettings
 from azure.storage.blob.aio import BlobServiceClient, ContainerClient
 
 from aro.api.errors import CloudError
+from aro.cloud import snapshots
 from aro.env.config import BlobConfig
 from aro.util.crypto import DecryptError, Sealer
 
-__all__ = ["GRAPH_BLOB", "GraphIntegrityError", "GraphStore"]
+__all__ = ["GRAPH_BLOB", "BlobSnapshotStore", "GraphIntegrityError", "GraphStore", "blob_service"]
 
 GRAPH_BLOB = "graph"
 GRAPH_VERSION = "1"
@@ -69,6 +74,28 @@ def _storage_error(action: str, e: AzureError) -> CloudError:
         f"{action}: {code}: {e.message}",
         temporary=status in (408, 429) or status >= 500 and isinstance(e, HttpResponseError),
     )
+
+
+def blob_service(
+    blob: BlobConfig, credential: AsyncTokenCredential | None = None, ca_file: str | None = None
+) -> tuple[BlobServiceClient, tuple[AsyncTokenCredential, ...]]:
+    """The blob service of the ``cloud.blob`` config section, and the credentials made for it (closed by
+    their owner). Without a connection string or an account key, ``credential`` authenticates (default: a
+    new ``DefaultAzureCredential``)."""
+    kwargs: dict[str, Any] = {"connection_verify": ca_file} if ca_file else {}
+    if blob.connection_string:
+        return BlobServiceClient.from_connection_string(blob.connection_string, **kwargs), ()
+    if not blob.account_url:
+        raise ValueError("cloud.blob: set accountUrl or connectionString")
+    if blob.account_key:
+        return BlobServiceClient(blob.account_url, credential=blob.account_key, **kwargs), ()
+    owned: tuple[AsyncTokenCredential, ...] = ()
+    if credential is None:
+        from azure.identity.aio import DefaultAzureCredential
+
+        credential = DefaultAzureCredential(**kwargs)
+        owned = (credential,)
+    return BlobServiceClient(blob.account_url, credential=credential, **kwargs), owned
 
 
 class GraphStore:
@@ -96,21 +123,7 @@ class GraphStore:
     ) -> GraphStore:
         """From the ``cloud.blob`` config section. Without a connection string or an
         account key, ``credential`` authenticates (default: a new ``DefaultAzureCredential``)."""
-        kwargs: dict[str, Any] = {"connection_verify": ca_file} if ca_file else {}
-        owned: tuple[AsyncTokenCredential, ...] = ()
-        if blob.connection_string:
-            service = BlobServiceClient.from_connection_string(blob.connection_string, **kwargs)
-        elif not blob.account_url:
-            raise ValueError("cloud.blob: set accountUrl or connectionString")
-        elif blob.account_key:
-            service = BlobServiceClient(blob.account_url, credential=blob.account_key, **kwargs)
-        else:
-            if credential is None:
-                from azure.identity.aio import DefaultAzureCredential
-
-                credential = DefaultAzureCredential(**kwargs)
-                owned = (credential,)
-            service = BlobServiceClient(blob.account_url, credential=credential, **kwargs)
+        service, owned = blob_service(blob, credential, ca_file)
         return cls(service, sealer, blob.container, owned)
 
     @staticmethod
@@ -189,6 +202,77 @@ class GraphStore:
     @staticmethod
     def _context(name: str) -> bytes:
         return f"aro-install-graph:{name}".encode()
+
+    async def close(self) -> None:
+        await self._container.close()
+        await self._service.close()
+        for credential in self._owned:
+            await credential.close()
+
+
+class BlobSnapshotStore:
+    """``aro.cloud.snapshots.SnapshotStore`` in Blob storage: blob ``{name}`` in the ``cloud.blob``
+    container, sealed (see ``aro.cloud.snapshots``); the URL is the blob's."""
+
+    def __init__(self, service: BlobServiceClient, sealer: Sealer, container: str = "aro", owned: Sequence[Any] = ()):
+        self._service = service
+        self._container: ContainerClient = service.get_container_client(container)
+        self._sealer = sealer
+        self._owned = tuple(owned)
+        self._base = str(self._container.url).rstrip("/")
+        self._container_ready = False
+
+    @classmethod
+    def from_config(
+        cls,
+        blob: BlobConfig,
+        sealer: Sealer,
+        credential: AsyncTokenCredential | None = None,
+        ca_file: str | None = None,
+    ) -> BlobSnapshotStore:
+        service, owned = blob_service(blob, credential, ca_file)
+        return cls(service, sealer, blob.container, owned)
+
+    def url_of(self, name: str) -> str:
+        return f"{self._base}/{quote(snapshots.check_name(name))}"
+
+    def name_of(self, url: str) -> str | None:
+        if not url.startswith(self._base + "/"):
+            return None
+        try:
+            return snapshots.check_name(unquote(url[len(self._base) + 1 :]))
+        except ValueError:
+            return None
+
+    async def save(self, name: str, snapshot: Mapping[str, Any]) -> str:
+        data = snapshots.seal_snapshot(self._sealer, snapshots.check_name(name), snapshot)
+        if not self._container_ready:
+            try:
+                await self._container.create_container()
+            except ResourceExistsError:
+                pass
+            except AzureError as e:
+                raise _storage_error(f"creating container '{self._container.container_name}'", e) from e
+            self._container_ready = True
+        try:
+            await self._container.upload_blob(
+                name, data, overwrite=True, content_settings=ContentSettings(content_type="application/octet-stream")
+            )
+        except AzureError as e:
+            raise _storage_error(f"writing snapshot '{name}'", e) from e
+        return self.url_of(name)
+
+    async def load(self, url: str) -> dict[str, Any]:
+        name = self.name_of(url)
+        if name is None:
+            raise snapshots.not_ours(url)
+        try:
+            raw = await (await self._container.download_blob(name)).readall()
+        except ResourceNotFoundError:
+            raise snapshots.missing(url) from None
+        except AzureError as e:
+            raise _storage_error(f"reading snapshot '{name}'", e) from e
+        return snapshots.open_snapshot(self._sealer, name, bytes(raw), f"'{name}'")
 
     async def close(self) -> None:
         await self._container.close()

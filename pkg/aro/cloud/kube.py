@@ -26,6 +26,7 @@ from aro.api.errors import CloudError
 TokenProvider = Callable[[], Awaitable[str]]
 
 _TEMPORARY = frozenset({408, 429, 500, 502, 503, 504})
+_MAX_PAGES = 1000  # of one list
 
 # core/v1 kinds by their plural: (namespaced)
 _CORE = {
@@ -115,13 +116,22 @@ class KubeAPI:
         return resp.text
 
     async def list(self, plural: str, namespace: str = "", label_selector: str = "") -> list[dict[str, Any]]:
+        """Every object (``namespace`` "": of every namespace), following the API's ``continue`` pages."""
         params = {"labelSelector": label_selector} if label_selector else {}
-        resp = await self._request("GET", object_path(plural, namespace=namespace), params=params)
-        if resp.status_code == 404 and namespace:
-            return []
-        if resp.status_code != 200:
-            raise self._fail(resp, f"Listing {plural}")
-        return list(resp.json().get("items") or [])
+        items: list[dict[str, Any]] = []
+        for _ in range(_MAX_PAGES):
+            resp = await self._request("GET", object_path(plural, namespace=namespace), params=params)
+            if resp.status_code == 404 and namespace:
+                return []
+            if resp.status_code != 200:
+                raise self._fail(resp, f"Listing {plural}")
+            body = resp.json()
+            items += body.get("items") or []
+            token = (body.get("metadata") or {}).get("continue")
+            if not token:
+                return items
+            params = {**params, "continue": str(token)}
+        raise CloudError(500, "InternalServerError", f"Listing {plural}: more than {_MAX_PAGES} pages.")
 
     async def apply(self, plural: str, obj: dict[str, Any]) -> dict[str, Any]:
         """Create the object, or replace it when it exists (keeping its resourceVersion)."""

@@ -6,7 +6,10 @@ subscriptions; ``/admin`` + a resource's URL shows one.
 Per kind, when it declares them (``ResourceKind.admin_patch``, ``admin_actions``, ``admin_views``):
 
 - ``PATCH /admin{resourceId}``: an admin change (pause, feature set, desired version, a maintenance task)
-  run as an operation: 202 + ``Location`` + ``Azure-AsyncOperation`` (the kind's newest api-version);
+  run as an operation: 202 + ``Location`` + ``Azure-AsyncOperation`` (the kind's newest api-version). A
+  change the kind calls record-only (its ``admin_patch`` names no request: a pause) is written to the
+  stored document directly, etag-conditional, whatever the resource's state -- no operation, 200 with the
+  document -- and a queued operation (e.g. one waiting on the pause) is made claimable at once;
 - ``POST /admin{resourceId}/{action}``: an admin action run as an operation (a backup, a restore);
 - ``GET /admin{resourceId}/{view}``: a read-only view (the backups).
 
@@ -29,10 +32,11 @@ from aro.api.kind import Kinds, ResourceKind
 from aro.api.resource import RESOURCE_PROVIDER, Request
 from aro.api.template import template
 from aro.database import Doc
-from aro.database.containers import partition_of
-from aro.frontend.arm import ArmRequest, check_preconditions, reply
+from aro.database.containers import BILLING, partition_of
+from aro.database.subscriptions import Subscriptions
+from aro.frontend.arm import Arm, ArmRequest, check_preconditions, reply
 from aro.frontend.paging import Pager
-from aro.frontend.resources import ResourcePath, Writer, endpoint_for, start_action
+from aro.frontend.resources import ResourcePath, Writer, endpoint_for, load_parent, start_action, validation_context
 
 log = logging.getLogger("aro.frontend.admin")
 
@@ -71,19 +75,31 @@ async def patch_one(arm: ArmRequest, kind: ResourceKind[Any]) -> Response:
     arm = _versioned(arm, kind)
     path = ResourcePath(kind, arm)
     body = await arm.json_body(required=True)
+    subscription = await Subscriptions(arm.services.store).get(arm.subscription_id)  # its features; no gate
     w = Writer(arm, path)
 
-    async def attempt() -> Doc:
+    async def attempt() -> tuple[int, Doc]:
         doc = await w.resources.get_by_key(path.key, path.partition)
         if doc is None:
             raise path.not_found()
         check_preconditions(arm.request, doc)
+        before = w.codec.decode(doc)
+        parent = await load_parent(arm, path, None)
+        ctx = validation_context(arm, kind, path.resource_id, path.resource_group, path.name, parent, subscription)
         current = w.codec.decode(doc)
-        kind.gate(current, Request.UPDATE)
-        request = apply(current, body)
-        return await w.begin(doc, current, request)
+        request = apply(current, body, dataclasses.replace(ctx, current=before))
+        if request is None:  # record-only: no operation; a queued one looks again at once
+            updated = w.codec.encode(doc, current)
+            if not updated.get("leaseOwner"):
+                updated["leaseExpires"] = 0
+            return 200, await w.resources.replace(updated)
+        kind.gate(before, Request.UPDATE)
+        return 202, await w.begin(doc, current, request)
 
-    doc: Doc = await w.run(attempt)
+    status, doc = await w.run(attempt)
+    if status == 200:
+        log.info("admin update recorded", extra={"docKey": path.key})
+        return reply(200, arm.services.codec(kind).redacted(doc))
     log.info("admin update accepted", extra={"docKey": path.key, "operationId": w.operation_id})
     headers = arm.async_headers(kind.operations, w.operation_id, location=True)
     return reply(202, arm.services.codec(kind).redacted(doc), headers)
@@ -137,8 +153,27 @@ async def control_plane_metrics(arm: ArmRequest, kind: ResourceKind[Any]) -> Res
     return Response(text, media_type="text/plain; version=0.0.4; charset=utf-8")
 
 
+async def list_billing(arm: ArmRequest) -> Response:
+    """Every billing document (a cluster's billing record: creation and deletion times), paged."""
+    pager = Pager(arm, scope="admin|billing")
+    page = await arm.services.store.container(BILLING.name).list_page(
+        continuation=pager.continuation, max_items=pager.page_size
+    )
+    return reply(200, pager.body(page.items, page.continuation))
+
+
 def router_for(kinds: Kinds) -> APIRouter:
     router = APIRouter(prefix="/admin", tags=["admin"])
+
+    async def billing(arm: Arm) -> Response:
+        return await list_billing(arm)
+
+    router.add_api_route(
+        template(f"/providers/{RESOURCE_PROVIDER}/billing").path,
+        billing,
+        methods=["GET"],
+        summary="Admin: every billing document",
+    )
     for kind in kinds:
         every = template(f"/providers/{RESOURCE_PROVIDER}/{kind.type_name}")
         router.add_api_route(

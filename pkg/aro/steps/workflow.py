@@ -64,8 +64,9 @@ pause is lifted); None when it is not paused."""
 @dataclass(frozen=True)
 class Pause(Generic[H]):
     """A kind whose reconciliation can be paused (HyperShift's ``pausedUntil``): while ``until`` says so,
-    an operation other than a delete waits -- its lease released, re-claimed when the pause ends (or
-    every ``recheck_seconds``, to see it lifted) -- and ``mark`` records that on the resource."""
+    an operation other than a delete (or one of ``runs_while_paused``) waits -- its lease released,
+    re-claimed when the pause ends (or every ``recheck_seconds``, to see it lifted) -- and ``mark`` records
+    that on the resource."""
 
     until: PausedUntil[H]
     mark: Callable[[H, float], None]  # (hub, until) -> e.g. condition ReconciliationActive=False

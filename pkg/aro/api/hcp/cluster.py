@@ -151,6 +151,18 @@ class EtcdBackup(Model):
     objects: int = 0  # how many API objects the snapshot holds
 
 
+class EtcdRestore(Model):
+    """One etcd restore (an admin action): the frontend records the request, the backend its outcome."""
+
+    id: str = ""  # the restore operation's id
+    snapshot_url: str = ""
+    requested_at: str = ""  # RFC 3339
+    restored_at: str = ""  # RFC 3339, once done
+    created: int = 0  # API objects created, replaced and deleted to match the snapshot
+    replaced: int = 0
+    deleted: int = 0
+
+
 class HcpOpenShiftClusterProperties(ResourceProperties):
     version: VersionProfile = Field(default_factory=VersionProfile)
     dns: DnsProfile = Field(default_factory=DnsProfile)
@@ -182,6 +194,7 @@ class HcpOpenShiftClusterProperties(ResourceProperties):
     feature_set: str = ""  # "" (Default) | TechPreviewNoUpgrade (irreversible)
     desired_version: str = ""  # an admin-chosen X.Y.Z (a z-stream) instead of the newest of version.id
     backups: list[EtcdBackup] = Field(default_factory=list)  # etcd backups taken (newest last)
+    restores: list[EtcdRestore] = Field(default_factory=list)  # etcd restores requested (newest last)
 
 
 class HcpOpenShiftCluster(Resource):

@@ -3,6 +3,7 @@ SDK ``azure-mgmt-redhatopenshifthcp`` 1.0.0), and the catalogs' renderers."""
 
 from __future__ import annotations
 
+from aro.api.hcp import featureset
 from aro.api.hcp.cluster import REQUEST_CREDENTIAL, REVOKE_CREDENTIALS, HcpOpenShiftCluster
 from aro.api.hcp.clusterrules import validate_cluster
 from aro.api.hcp.externalauth import ExternalAuth
@@ -20,9 +21,16 @@ from aro.api.hcp.v20261001 import (
 )
 from aro.api.hcp.v20261001.catalog import render_role_set, render_version
 from aro.api.pipeline import VersionCodec, VersionedResourceAPI
-from aro.api.version import AsyncAction, Version
+from aro.api.version import AsyncAction, ValidationContext, Version
 
 API_VERSION = "2026-10-01"
+
+
+def _validate_cluster(oc: HcpOpenShiftCluster, ctx: ValidationContext, creating: bool) -> None:
+    """ARO-HCP's field rules, then the admin feature set's: TechPreviewNoUpgrade blocks minor upgrades."""
+    validate_cluster(oc, ctx, creating)
+    featureset.check_upgrade(oc, ctx, creating)
+
 
 CLUSTER_CODEC = VersionCodec(
     hub=HcpOpenShiftCluster,
@@ -31,7 +39,7 @@ CLUSTER_CODEC = VersionCodec(
     render=clusterconvert.render,
     to_internal=clusterconvert.to_internal,
     create_defaults=clusterconvert.create_defaults,
-    validate=validate_cluster,
+    validate=_validate_cluster,
     replace_base=clusterconvert.replace_base,
     keep_on_replace=clusterconvert.keep_on_replace,
 )
