@@ -13,8 +13,9 @@ import typer
 from aro.cli import Format, run
 
 CONNECTION_HELP = (
-    "Connection: --endpoint/--ca-file/--subscription, else AROCLI_ENDPOINT/AROCLI_CA_FILE/AROCLI_SUBSCRIPTION, "
-    "else ~/.config/aro/client.yaml ($AROCLI_CONFIG), else https://localhost:8443 with ./.aro/certs/ca.crt."
+    "Connection: --endpoint/--ca-file/--subscription (--client-cert/--client-key for a production RP), else "
+    "AROCLI_ENDPOINT/AROCLI_CA_FILE/AROCLI_SUBSCRIPTION (AROCLI_CLIENT_CERT/AROCLI_CLIENT_KEY), else "
+    "~/.config/aro/client.yaml ($AROCLI_CONFIG), else https://localhost:8443 with ./.aro/certs/ca.crt."
 )
 CONNECTION = "Connection"
 _CONNECTION_OPTIONS = [
@@ -30,6 +31,8 @@ _CONNECTION_OPTIONS = [
         ("endpoint", "--endpoint", "RP URL [env AROCLI_ENDPOINT; default https://localhost:8443]"),
         ("ca_file", "--ca-file", "CA bundle that signs the RP's certificate [env AROCLI_CA_FILE]"),
         ("subscription", "--subscription", "subscription id [env AROCLI_SUBSCRIPTION]"),
+        ("client_cert", "--client-cert", "client certificate, PEM (production RP) [env AROCLI_CLIENT_CERT]"),
+        ("client_key", "--client-key", "its private key, unless in --client-cert [env AROCLI_CLIENT_KEY]"),
     )
 ]
 

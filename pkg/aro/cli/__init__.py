@@ -6,6 +6,7 @@
 - ``clusters``: the operations and the bodies az aro sends
 - ``hcp``: the ``aro hcp`` operations (hosted clusters, node pools, versions); ``hcpbodies`` their bodies,
   ``hcpcreds`` the break-glass key, CSR and kubeconfig
+- ``admin``: the ``aro admin`` day-2 operations over the RP's admin API (``/admin`` + a resource id)
 - ``common``: option parsers, resource ids, private files and the prompt both clients use
 - ``output``: ``-o json|table`` on stdout; progress, notes and errors on stderr
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from aro.cli.admin import Admin
 from aro.cli.client import ArmClient
 from aro.cli.clusters import Clusters
 from aro.cli.errors import EXIT_INTERRUPTED, ArmError, CliError
@@ -25,7 +27,7 @@ from aro.cli.hcp import Hcp
 from aro.cli.output import Format, Printer
 from aro.cli.settings import Settings, resolve
 
-__all__ = ["ArmClient", "Clusters", "Format", "Hcp", "Invocation", "Printer", "Settings", "run"]
+__all__ = ["Admin", "ArmClient", "Clusters", "Format", "Hcp", "Invocation", "Printer", "Settings", "run"]
 
 
 @dataclass
@@ -35,6 +37,7 @@ class Invocation:
     printer: Printer
     clusters: Clusters
     hcp: Hcp
+    admin: Admin
 
 
 def run(action: Callable[[Invocation], None], flags: Mapping[str, str | None], printer: Printer | None = None) -> int:
@@ -43,7 +46,7 @@ def run(action: Callable[[Invocation], None], flags: Mapping[str, str | None], p
     try:
         settings = resolve(flags)
         with ArmClient(settings) as arm:
-            action(Invocation(settings, arm, printer, Clusters(arm, printer), Hcp(arm, printer)))
+            action(Invocation(settings, arm, printer, Clusters(arm, printer), Hcp(arm, printer), Admin(arm, printer)))
         return 0
     except (ArmError, CliError) as e:
         printer.error(e)

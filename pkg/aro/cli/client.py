@@ -23,10 +23,18 @@ _NO_BODY: Any = object()
 def _ssl_context(settings: Settings) -> ssl.SSLContext:
     try:
         if settings.ca_file is not None:
-            return ssl.create_default_context(cafile=str(settings.ca_file))
-        return ssl.create_default_context()
+            context = ssl.create_default_context(cafile=str(settings.ca_file))
+        else:
+            context = ssl.create_default_context()
     except (OSError, ssl.SSLError) as e:
         raise UsageError(f"cannot load the CA bundle {settings.ca_file}: {e}") from None
+    if settings.client_cert is not None:
+        key = str(settings.client_key) if settings.client_key is not None else None
+        try:
+            context.load_cert_chain(str(settings.client_cert), key)
+        except (OSError, ssl.SSLError) as e:
+            raise UsageError(f"cannot load the client certificate {settings.client_cert}: {e}") from None
+    return context
 
 
 class ArmClient:

@@ -71,8 +71,8 @@ def refuse_existing(path: Path, force: bool) -> None:
         raise _exists(path)
 
 
-def write_private_file(path: Path, text: str, force: bool) -> None:
-    """Write ``text`` to ``path`` with mode 0600; an existing file is an error unless ``force``."""
+def write_private_file(path: Path, text: str | bytes, force: bool) -> None:
+    """Write ``text`` (or bytes) to ``path`` with mode 0600; an existing file is an error unless ``force``."""
     flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if force else os.O_EXCL)
     try:
         fd = os.open(path, flags, 0o600)
@@ -80,9 +80,9 @@ def write_private_file(path: Path, text: str, force: bool) -> None:
         raise _exists(path) from None
     except OSError as e:
         raise CliError(f"cannot write {path}: {e.strerror or e}") from None
-    with os.fdopen(fd, "w") as f:
+    with os.fdopen(fd, "wb") as f:
         os.fchmod(f.fileno(), 0o600)  # an overwritten file keeps its old mode otherwise
-        f.write(text)
+        f.write(text.encode() if isinstance(text, str) else text)
 
 
 def confirm(question: str, *, assume_yes: bool, interactive: bool, ask: Callable[[str], bool] | None = None) -> None:

@@ -157,9 +157,13 @@ def retry_after(response: httpx.Response, default: float) -> float:
 
 @dataclass
 class Poller:
+    """``state_of`` reads the provisioningState from a body of the polled resource (default: an ARM
+    resource's ``properties.provisioningState``; the admin client reads it from a stored document)."""
+
     arm: ArmClient
     console: Console
     sleep: Callable[[float], None] = time.sleep
+    state_of: Callable[[Any], str | None] | None = None
 
     def wait(
         self,
@@ -173,7 +177,7 @@ class Poller:
         """Wait for the operation ``initial`` started; returns the final operation status body.
         ``initial_state`` is the provisioningState to show until the first poll when ``initial`` has no body."""
         snap = Snapshot(title=title, status="Accepted")
-        snap.state = _provisioning_state(_json_or_none(initial)) or initial_state
+        snap.state = self._state(_json_or_none(initial)) or initial_state
         status_url = initial.headers.get("azure-asyncoperation")
         interval = retry_after(initial, self.arm.settings.poll_interval)
         with reporter_for(self.console, snap) as reporter:
@@ -196,6 +200,9 @@ class Poller:
                     break
                 reporter.update(snap)
         return _finish(op, snap)
+
+    def _state(self, body: Any) -> str | None:
+        return (self.state_of or _provisioning_state)(body)
 
     def _poll(
         self, snap: Snapshot, status_url: str | None, resource_url: str, api_version: str
@@ -220,7 +227,7 @@ class Poller:
             if not status_url:
                 snap.status = "Succeeded"  # a delete polled through the resource
         else:
-            snap.state = _provisioning_state(_json_or_none(resource))
+            snap.state = self._state(_json_or_none(resource))
             if not status_url:
                 snap.status = snap.state or "Succeeded"  # no provisioningState means Succeeded
                 op = {"status": snap.state}

@@ -6,6 +6,8 @@ The config file is ``$AROCLI_CONFIG`` or ``$XDG_CONFIG_HOME/aro/client.yaml`` (`
 
     endpoint: https://localhost:8443
     caFile: ~/src/aro/.aro/certs/ca.crt   # a relative path is relative to this file
+    clientCertFile: ~/.aro/admin.crt       # production: the client certificate (ARM or admin identity)
+    clientKeyFile: ~/.aro/admin.key        # its key, unless clientCertFile holds it too
     subscription: 00000000-0000-0000-0000-000000000001
     location: eastus
     pollIntervalSeconds: 2
@@ -36,6 +38,8 @@ MAX_POLL_INTERVAL = 60.0
 KEYS: dict[str, tuple[str, str]] = {
     "endpoint": ("AROCLI_ENDPOINT", "endpoint"),
     "ca_file": ("AROCLI_CA_FILE", "caFile"),
+    "client_cert": ("AROCLI_CLIENT_CERT", "clientCertFile"),
+    "client_key": ("AROCLI_CLIENT_KEY", "clientKeyFile"),
     "subscription": ("AROCLI_SUBSCRIPTION", "subscription"),
     "location": ("AROCLI_LOCATION", "location"),
     "poll_interval": ("AROCLI_POLL_INTERVAL", "pollIntervalSeconds"),
@@ -51,6 +55,8 @@ class Settings:
     location: str
     poll_interval: float
     config_file: Path | None = None  # the client config file that was read, if any
+    client_cert: Path | None = None  # a PEM client certificate presented in the TLS handshake (production)
+    client_key: Path | None = None  # its private key (None: in client_cert)
 
 
 def config_path(env: Mapping[str, str]) -> tuple[Path, bool]:
@@ -111,17 +117,25 @@ def resolve(
     if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/"):
         raise UsageError(f"invalid endpoint {endpoint!r} ({source}): expected https://HOST[:PORT]")
 
-    ca_value, source = pick("ca_file")
-    ca_file: Path | None
-    if ca_value is not None:
-        ca_file = Path(ca_value).expanduser()
-        if not ca_file.is_absolute():
-            ca_file = (path.parent if source.startswith(str(path)) else cwd) / ca_file
-        if not ca_file.is_file():
-            raise UsageError(f"CA bundle {ca_file} ({source}) does not exist")
-    else:
+    def file_setting(name: str, what: str) -> Path | None:
+        value, source = pick(name)
+        if value is None:
+            return None
+        found = Path(value).expanduser()
+        if not found.is_absolute():
+            found = (path.parent if source.startswith(str(path)) else cwd) / found
+        if not found.is_file():
+            raise UsageError(f"{what} {found} ({source}) does not exist")
+        return found
+
+    ca_file = file_setting("ca_file", "CA bundle")
+    if ca_file is None:
         default_ca = cwd / DEV_CA_FILE
         ca_file = default_ca if default_ca.is_file() else None
+    client_cert = file_setting("client_cert", "client certificate")
+    client_key = file_setting("client_key", "client key")
+    if client_key is not None and client_cert is None:
+        raise UsageError("a client key without a client certificate: pass --client-cert (or AROCLI_CLIENT_CERT)")
 
     subscription, source = pick("subscription")
     subscription = subscription or DEV_SUBSCRIPTION
@@ -145,4 +159,6 @@ def resolve(
         location=location or DEV_LOCATION,
         poll_interval=poll_interval,
         config_file=path if file else None,
+        client_cert=client_cert,
+        client_key=client_key,
     )
