@@ -9,6 +9,7 @@ from __future__ import annotations
 from aro.api.hcp import catalog, checks
 from aro.api.hcp.cluster import HcpOpenShiftCluster, HcpOpenShiftClusterProperties, PlatformProfile
 from aro.api.hcp.fielderrors import FieldErrors
+from aro.api.hcp.nodepool import NodePool
 from aro.api.hcp.rulehelpers import identity_type, idx, in_range, key, max_len, one_of, resource_id, tags
 from aro.api.hcp.versioning import (
     MIN_CLUSTER,
@@ -17,6 +18,8 @@ from aro.api.hcp.versioning import (
     channel_groups,
     cluster_upgrade_error,
     experimental,
+    full_version,
+    node_pool_skew_error,
     parse_any,
     parse_full,
     parse_minor,
@@ -105,14 +108,43 @@ def _version(
     if parsed.major >= 5 and not afec:
         errs.invalid(target, v, "OpenShift v5 and above is not supported")
         return
-    previous = parse_cluster_version(old.version.id, True) if old is not None else None
-    if previous is not None:
-        reason = cluster_upgrade_error(previous, parsed)
-        if reason is not None:
-            errs.invalid(target, v, reason)
+    if old is not None:
+        for start in _upgrade_starts(old):
+            reason = cluster_upgrade_error(start, parsed)
+            if reason is not None:
+                errs.invalid(target, v, reason)
+                return
+        if _node_pool_skew(errs, v, parsed, ctx):
             return
     if channel_ok and ctx.catalog:
         _in_catalog(errs, v, parsed, channel, ctx)
+
+
+def _upgrade_starts(old: HcpOpenShiftClusterProperties) -> list[Version]:
+    """What an upgrade is judged from (ARO-HCP's admission): the version asked for before, the highest
+    active control-plane version (never below it) and the lowest (at most the next minor after it)."""
+    asked = parse_cluster_version(old.version.id, True)
+    active = [v for v in (parse_any(a.version) for a in old.status.active_versions) if v is not None]
+    return [v for v in (asked, max(active, default=None), min(active, default=None)) if v is not None]
+
+
+def _node_pool_skew(errs: FieldErrors, v: str, parsed: Version, ctx: ValidationContext) -> bool:
+    """Every node pool (its lowest version: asked for or running) stays within the skew of the new control
+    plane version (ARO-HCP's ``admit_cluster.go``); one error per node pool, naming it."""
+    failed = False
+    for child in ctx.children:
+        if not isinstance(child, NodePool):
+            continue
+        q = child.properties
+        versions = [parse_any(q.version.id), *(parse_any(a.version) for a in q.status.active_versions)]
+        lowest = min((x for x in versions if x is not None), default=None)
+        if lowest is None:
+            continue
+        reason = node_pool_skew_error(lowest, parsed, parsed, experimental(ctx.features))
+        if reason is not None:
+            errs.invalid(f"{P}.version.id", v, f"node pool '{child.name}' at version {full_version(lowest)} {reason}")
+            failed = True
+    return failed
 
 
 def _in_catalog(errs: FieldErrors, v: str, parsed: Version, channel: str, ctx: ValidationContext) -> None:

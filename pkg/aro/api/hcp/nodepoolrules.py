@@ -17,6 +17,7 @@ from aro.api.hcp.versioning import (
     channel_groups,
     experimental,
     node_pool_skew_error,
+    node_pool_upgrade_error,
     parse_any,
     parse_full,
 )
@@ -93,6 +94,12 @@ def _version(
     if not afec and parsed < MIN_NODE_POOL:
         errs.invalid(target, v, f"must be at least {MIN_NODE_POOL_VERSION}")
         return
+    if old is not None:
+        for start in _upgrade_starts(old):
+            reason = node_pool_upgrade_error(start, parsed, afec)
+            if reason is not None:
+                errs.invalid(target, v, reason)
+                return
     if cluster is not None:
         lowest, highest = control_plane_versions(cluster)
         if lowest is not None and highest is not None:
@@ -104,6 +111,14 @@ def _version(
         entry = catalog.find(ctx.catalog, v, channel)
         if entry is None or not entry.enabled:
             errs.invalid(target, v, f"version is not available in channel group '{channel}'")
+
+
+def _upgrade_starts(old: NodePoolProperties) -> list[Version]:
+    """What an upgrade is judged from: the version the pool was asked for before (never down from it) and
+    the lowest version its nodes run (at most +2 minors from it)."""
+    asked = parse_full(old.version.id)
+    active = [v for v in (parse_any(a.version) for a in old.status.active_versions) if v is not None]
+    return [v for v in (asked, min(active, default=None)) if v is not None]
 
 
 def control_plane_versions(cluster: HcpOpenShiftCluster) -> tuple[Version | None, Version | None]:

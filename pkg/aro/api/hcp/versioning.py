@@ -124,7 +124,7 @@ def node_pool_skew_error(node_pool: Version, lowest_cp: Version, highest_cp: Ver
         if not allow_major:
             return f"must be of the control plane's major version {highest_cp.major}"
         if highest_cp.line not in CONTROL_PLANE_NODE_POOL_MAJOR_SKEW.get(node_pool.line, ()):
-            return f"a node pool at {node_pool.line} cannot run with control plane version {highest_cp.line}"
+            return f"cannot run with control plane version {highest_cp.line}"
         return None
     if highest_cp.minor - node_pool.minor > MAX_NODE_POOL_MINOR_SKEW:
         return (
@@ -133,6 +133,31 @@ def node_pool_skew_error(node_pool: Version, lowest_cp: Version, highest_cp: Ver
     return None
 
 
+def node_pool_upgrade_error(old: Version, new: Version, allow_major: bool) -> str | None:
+    """Why a node pool may not move from ``old`` (its lowest active version) to ``new`` (None: it may):
+    never down (a higher z-stream of the same line is fine), at most ``MAX_NODE_POOL_MINOR_SKEW`` minors
+    at once, across a major only with the AFEC and along ``MAJOR_UPGRADE_PATHS`` (ARO-HCP's
+    ``ValidateNodePoolVersionChange``)."""
+    if new < old:
+        return f"may not decrease from {full_version(old)}"
+    path = f"invalid upgrade path from {full_version(old)} to {full_version(new)}"
+    if new.major != old.major:
+        allowed = MAJOR_UPGRADE_PATHS.get(old.line)
+        if not allow_major or allowed is None:
+            return f"{path}: major version upgrades are not supported"
+        if new.line != allowed:
+            return f"{path}: {old.line} can only upgrade to {allowed}"
+        return None
+    if new.minor - old.minor > MAX_NODE_POOL_MINOR_SKEW:
+        return f"{path}: skipping more than {MAX_NODE_POOL_MINOR_SKEW} minor versions is not allowed"
+    return None
+
+
 def _show(v: Version) -> str:
     text = f"{v.major}.{v.minor}.{v.patch}" if v.patch or v.pre else v.line
     return text + ("-" + ".".join(v.pre) if v.pre else "")
+
+
+def full_version(v: Version) -> str:
+    """``X.Y.Z`` (with its pre-release)."""
+    return f"{v.major}.{v.minor}.{v.patch}" + ("-" + ".".join(v.pre) if v.pre else "")
