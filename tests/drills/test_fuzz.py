@@ -136,7 +136,8 @@ def test_generated_requests_get_documented_answers(
         for problem in problems:
             key = f"{case.operation.label} -> {response.status_code}: {problem.splitlines()[0][:120]}"
             failure_count[key] += 1
-            request = f"{case.as_curl_command()}\n  -> {response.status_code} {response.text[:300]}"
+            shown = response.content[:300].decode("utf-8", "replace")  # (a gzip archive is not text)
+            request = f"{case.as_curl_command()}\n  -> {response.status_code} {shown}"
             failures.setdefault(key, f"{request}\n  {problem}")
 
     def fuzz(operation: Any, mode: GenerationMode, examples: int) -> None:

@@ -197,15 +197,22 @@ def router_for(kinds: Kinds) -> APIRouter:
                 summary=f"Admin: update {kind.a_title} (an operation)",
             )
         if kind.parent is None:  # (registered before the views: "diagnostics" is not a view name)
-            for suffix, handler, what in (
-                ("/diagnostics", diagnostics, "diagnostics (tar.gz, secrets removed)"),
-                ("/controlplane/metrics", control_plane_metrics, "control-plane metrics (Prometheus text)"),
+            for suffix, handler, what, media in (
+                ("/diagnostics", diagnostics, "diagnostics (tar.gz, secrets removed)", "application/gzip"),
+                (
+                    "/controlplane/metrics",
+                    control_plane_metrics,
+                    "control-plane metrics (Prometheus text)",
+                    "text/plain",
+                ),
             ):
                 router.add_api_route(
                     one.path + suffix,
                     endpoint_for(handler, kind, one.params),
                     methods=["GET"],
                     summary=f"Admin: {what} of {kind.a_title}",
+                    response_class=Response,
+                    responses={200: {"content": {media: {"schema": {"type": "string", "format": "binary"}}}}},
                 )
         named = template(kind.route + "/{adminName}")
         if kind.admin_actions:

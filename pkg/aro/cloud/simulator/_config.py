@@ -4,7 +4,7 @@ A fault rule, as configured in code or sent to ``PUT /simulator/faults`` (a JSON
 
     {"operation": "deploy",          # createResourceGroup | deleteResourceGroup | deploy | putResource
                                      # | deleteResource | clusterReady
-     "mode": "fail",                 # "fail": answer the ARM error; "hang": the LRO never finishes
+     "mode": "fail",                 # "fail": answer the ARM error; "hang": the LRO hangs while any hang rule lives
      "count": 1,                     # hits left; null = every time (default 1)
      "match": "storage",             # optional case-insensitive substring of the target name
      "code": "QuotaExceeded",        # optional ARM error code / message / HTTP status for "fail"
@@ -95,6 +95,10 @@ class FaultSet:
 
     def to_json(self) -> list[dict[str, Any]]:
         return [r.to_json() for r in self._rules]
+
+    def hangs(self) -> bool:
+        """Whether any live rule makes operations hang."""
+        return any(r.mode == "hang" and r.count != 0 for r in self._rules)
 
     def hit(self, operation: str, *targets: str, modes: tuple[FaultMode, ...] = ("fail", "hang")) -> FaultRule | None:
         """Consume and return the first live rule for ``operation`` (in one of ``modes``) matching any of

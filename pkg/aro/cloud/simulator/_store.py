@@ -202,6 +202,11 @@ class Store:
             out["remaining"] = max(0.0, row["due"] - time.time())
         return out
 
+    def release_hung(self, due: float) -> int:
+        """Every operation that hangs (a "hang" fault held it) finishes at ``due``: the fault was lifted."""
+        cur = self.db.execute("UPDATE operations SET due = ? WHERE due IS NULL AND status = 'InProgress'", (due,))
+        return int(cur.rowcount or 0)
+
     def _settle(self, now: float) -> None:
         if now < self._next_due:  # nothing is due yet (the common case): skip the query
             return
