@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -109,3 +110,24 @@ async def test_busy_port_is_a_clear_error(sim: Simulator, tmp_path: Path) -> Non
     )
     with pytest.raises(RuntimeError, match="cannot listen on 127.0.0.1"):
         await other.start()
+
+
+async def test_a_hung_operation_finishes_once_no_hang_fault_is_left(sim: Any) -> None:
+    """A "hang" holds an operation only while a hang rule lives: clearing the faults lets it finish."""
+    c = sim.admin
+    assert c is not None
+    v = {"api-version": "2022-09-01"}
+    rg = "/subscriptions/00000000-0000-0000-0000-0000000000aa/resourcegroups/hung"
+    assert (await c.put(rg, params=v, json={"location": "eastus"})).status_code in (200, 201)
+    rule = [{"operation": "deleteResourceGroup", "mode": "hang", "match": "hung", "count": None}]
+    assert (await c.put("/simulator/faults", json=rule)).status_code == 200
+    r = await c.delete(rg, params=v)
+    assert r.status_code == 202
+    result = r.headers["location"]
+    assert (await c.get(result)).status_code == 202
+    assert (await c.put("/simulator/faults", json=[])).status_code == 200
+    for _ in range(100):
+        if (await c.get(result)).status_code != 202:
+            break
+        await asyncio.sleep(0.05)
+    assert (await c.get(rg, params=v)).status_code == 404

@@ -204,7 +204,8 @@ class Store:
 
     def release_hung(self, due: float) -> int:
         """Every operation that hangs (a "hang" fault held it) finishes at ``due``: the fault was lifted."""
-        cur = self.db.execute("UPDATE operations SET due = ? WHERE due IS NULL AND status = 'InProgress'", (due,))
+        cur = self.db.execute("UPDATE operations SET due = ? WHERE due IS NULL AND status = 'Running'", (due,))
+        self._next_due = 0.0  # look again
         return int(cur.rowcount or 0)
 
     def _settle(self, now: float) -> None:
