@@ -44,6 +44,7 @@ INTERNAL_SERVER_ERROR = "InternalServerError"
 OPERATION_TIMED_OUT = "OperationTimedOut"
 DEPLOYMENT_FAILED = "DeploymentFailed"
 CLUSTER_RESOURCE_GROUP_ALREADY_EXISTS = "ClusterResourceGroupAlreadyExists"
+DUPLICATE_RESOURCE_GROUP = "DuplicateResourceGroup"
 
 
 @dataclass

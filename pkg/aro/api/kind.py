@@ -134,9 +134,10 @@ class Claim:
     message: str  # the 400 message when it is taken
     check_only: bool = False
     allowed_holders: frozenset[str] = frozenset()
+    code: str = errors.INVALID_REQUEST_CONTENT  # the 400's code (ARO: DuplicateResourceGroup)
 
     def error(self) -> CloudError:
-        return CloudError(400, errors.INVALID_REQUEST_CONTENT, self.message, self.target)
+        return CloudError(400, self.code, self.message, self.target)
 
 
 AdminPatch = Callable[[Any, Any, ValidationContext], str | None]

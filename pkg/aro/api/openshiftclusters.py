@@ -7,10 +7,12 @@ while an operation runs is 400 ``RequestNotAllowed``, as are an update after a f
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from aro.api import clusteradmin, v20191231preview, v20250725
 from aro.api.cluster import SECRET_PATHS, OpenShiftCluster
-from aro.api.errors import REQUEST_NOT_ALLOWED, CloudError
-from aro.api.kind import ActionInfo, CatalogKind, ResourceKind
+from aro.api.errors import DUPLICATE_RESOURCE_GROUP, REQUEST_NOT_ALLOWED, CloudError
+from aro.api.kind import ActionInfo, CatalogKind, Claim, ResourceKind
 from aro.api.resource import ProvisioningState, Request, Resource
 
 _BROKEN = (ProvisioningState.CREATING, ProvisioningState.DELETING)
@@ -38,6 +40,23 @@ def credentials_gate(current: Resource, request: str) -> None:
         raise CloudError(400, REQUEST_NOT_ALLOWED, f"Request is not allowed in provisioningState '{shown}'.")
 
 
+def cluster_claims(oc: Resource, parent_key: str) -> Sequence[Claim]:
+    """ARO refuses a second cluster in the same managed resource group at PUT (DuplicateResourceGroup)."""
+    rg = getattr(oc.properties, "cluster_profile", None)
+    rg_id = str(getattr(rg, "resource_group_id", "") or "")
+    if not rg_id:
+        return ()
+    return (
+        Claim(
+            "clusterResourceGroup",
+            rg_id,
+            "properties.clusterProfile.resourceGroupId",
+            f"The provided resource group '{rg_id[:200]}' is already used by another cluster.",
+            code=DUPLICATE_RESOURCE_GROUP,
+        ),
+    )
+
+
 OPENSHIFT_CLUSTERS: ResourceKind[OpenShiftCluster] = ResourceKind(
     name="openShiftClusters",
     hub=OpenShiftCluster,
@@ -48,6 +67,7 @@ OPENSHIFT_CLUSTERS: ResourceKind[OpenShiftCluster] = ResourceKind(
     versions_catalog="openShiftVersions",
     gate=cluster_gate,
     admin_patch=clusteradmin.admin_patch,
+    claims=cluster_claims,
     action_gate=credentials_gate,
     actions=(
         ActionInfo("listCredentials", "List credentials", "Lists the kubeadmin credentials of a cluster."),

@@ -158,7 +158,7 @@ class ArmRequest:
         is None when not ``required``."""
         limit = self.config.frontend.max_body_bytes
         declared = self.request.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > limit:
+        if declared and declared.isascii() and declared.isdigit() and (len(declared) > 18 or int(declared) > limit):
             raise body_too_large(limit)
         chunks: list[bytes] = []
         size = 0

@@ -4,6 +4,7 @@ travels to the client sealed (AES-GCM) and bound to the list it came from (subsc
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from aro.api import errors
@@ -12,6 +13,9 @@ from aro.frontend.arm import ArmRequest
 from aro.util.crypto import DecryptError, Sealer
 
 MAX_TOP = 1000
+
+
+_ASCII_COUNT = re.compile(r"[0-9]{1,4}")
 
 
 class Pager:
@@ -25,7 +29,7 @@ class Pager:
         top = _get(query, "$top")
         if top is None:
             self.page_size = arm.config.frontend.page_size
-        elif top.isdigit() and 1 <= int(top) <= MAX_TOP:
+        elif _ASCII_COUNT.fullmatch(top) and 1 <= int(top) <= MAX_TOP:  # ASCII digits only ("²", "٥" are not)
             self.page_size = int(top)
         else:
             raise CloudError(
