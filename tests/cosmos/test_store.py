@@ -85,7 +85,8 @@ async def test_production_mode_verifies_and_names_what_is_missing(cosmos_server:
 async def test_open_store_in_production_mode_does_not_create(cosmos_server: CosmosServer, tmp_path: Path) -> None:
     db = cosmos_server.new_database("prod")
     tls = {f"ARO_FRONTEND_TLS_{k}": str(tmp_path / k) for k in ("CERT_FILE", "KEY_FILE", "CA_FILE")}
-    config = load(environ={**cosmos_server.env(db), **tls, "ARO_MODE": "production"})
+    subjects = {"ARO_FRONTEND_AUTH_ARM_CLIENT_SUBJECT": "arm", "ARO_FRONTEND_AUTH_ADMIN_CLIENT_SUBJECT": "admin"}
+    config = load(environ={**cosmos_server.env(db), **tls, **subjects, "ARO_MODE": "production"})
     with pytest.raises(CosmosSetupError, match=f"has no database '{db}'"):
         await open_store(config)
     store = await open_store(load(environ=cosmos_server.env(db)))  # development mode creates it

@@ -69,9 +69,38 @@ def test_production_with_certs_is_accepted(tmp_path: Path) -> None:
             "ARO_FRONTEND_TLS_CERT_FILE": "c",
             "ARO_FRONTEND_TLS_KEY_FILE": "k",
             "ARO_FRONTEND_TLS_CA_FILE": "ca",
+            "ARO_FRONTEND_AUTH_ARM_CLIENT_SUBJECT": "arm",
+            "ARO_FRONTEND_AUTH_ADMIN_CLIENT_SUBJECT": "admin",
         }
     )
     assert c.mode.value == "production"
+
+
+PROD_TLS = {
+    "ARO_MODE": "production",
+    "ARO_FRONTEND_TLS_CERT_FILE": "c",
+    "ARO_FRONTEND_TLS_KEY_FILE": "k",
+    "ARO_FRONTEND_TLS_CA_FILE": "ca",
+}
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        (PROD_TLS, "frontend.auth.armClientSubject: production mode requires"),
+        ({**PROD_TLS, "ARO_FRONTEND_AUTH_ARM_CLIENT_SUBJECT": "arm"}, "frontend.auth.adminClientSubject"),
+        ({"ARO_CLOUD_SIMULATOR_HOST": "0.0.0.0"}, "cloud.simulator.host: the hosted simulator serves loopback"),
+    ],
+)
+def test_configurations_that_would_fail_silently_are_refused(environ: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError) as e:
+        load(environ=environ)
+    assert message in str(e.value)
+
+
+def test_an_external_simulator_may_listen_anywhere() -> None:
+    c = load(environ={"ARO_CLOUD_SIMULATOR_HOST": "0.0.0.0", "ARO_CLOUD_SIMULATOR_ENDPOINT": "https://sim:8444"})
+    assert c.cloud.simulator.host == "0.0.0.0"
 
 
 def test_env_example_documents_every_variable() -> None:

@@ -210,6 +210,19 @@ class Config(_Section):
                     raise ValueError(
                         f"frontend.tls.{to_camel(name)}: production mode requires TLS certificates and a client CA"
                     )
+            auth = self.frontend.auth
+            for name in ("arm_client_subject", "admin_client_subject"):
+                if not getattr(auth, name):  # else it would start, report healthy, and answer 403 to all
+                    raise ValueError(
+                        f"frontend.auth.{to_camel(name)}: production mode requires the client certificate "
+                        "subject it accepts"
+                    )
+        sim = self.cloud.simulator
+        if self.cloud.mode is CloudMode.SIMULATOR and not sim.endpoint and not _is_loopback(sim.host):
+            raise ValueError(
+                f"cloud.simulator.host: the hosted simulator serves loopback addresses only (got {sim.host!r}): "
+                "its token is a default and it exposes fault injection"
+            )
         if self.backend.heartbeat >= self.backend.lease_seconds:
             raise ValueError("backend.heartbeatSeconds: must be shorter than backend.leaseSeconds")
         return self
