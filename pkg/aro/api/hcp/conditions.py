@@ -1,7 +1,6 @@
 """Conditions of hosted resources as the api layer writes them (the admin API records a pause or a feature
-set at once): Kubernetes semantics, ``lastTransitionTime`` moves only when the status changes. The same
-rule as ``aro.hcp.status.set_condition`` (the backend's), without the RP's clock helpers (the api layer
-imports nothing else of ours)."""
+set at once, and the backend through ``aro.hcp.status``): Kubernetes semantics, ``lastTransitionTime``
+moves only when the status changes."""
 
 from __future__ import annotations
 

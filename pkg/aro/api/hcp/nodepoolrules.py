@@ -9,12 +9,11 @@ from aro.api.hcp import catalog, checks
 from aro.api.hcp.cluster import HcpOpenShiftCluster
 from aro.api.hcp.fielderrors import FieldErrors
 from aro.api.hcp.nodepool import NodePool, NodePoolProperties
-from aro.api.hcp.rulehelpers import identity_type, idx, in_range, key, one_of, resource_id, tags
+from aro.api.hcp.rulehelpers import channel_group, identity_type, idx, in_range, key, one_of, resource_id, tags
 from aro.api.hcp.versioning import (
     MIN_NODE_POOL,
     MIN_NODE_POOL_VERSION,
     Version,
-    channel_groups,
     experimental,
     node_pool_skew_error,
     node_pool_upgrade_error,
@@ -78,10 +77,7 @@ def _version(
     target, channel_target = f"{P}.version.id", f"{P}.version.channelGroup"
     afec = experimental(ctx.features)
     v, channel = p.version.id, p.version.channel_group
-    channel_ok = bool(channel) and channel in channel_groups(ctx.features)
-    one_of(errs, channel, channel_groups(ctx.features), channel_target)
-    if old is not None and old.version.channel_group and channel_ok and channel != old.version.channel_group:
-        errs.invalid(channel_target, channel, "changing the channel group after creation is not supported yet")
+    channel_ok = channel_group(errs, p.version, old.version if old is not None else None, ctx.features, channel_target)
     if not v:
         errs.required(target)
         return

@@ -6,7 +6,9 @@ from collections.abc import Collection, Mapping
 
 from aro.api.errors import CloudError
 from aro.api.hcp import checks
+from aro.api.hcp.common import VersionProfile
 from aro.api.hcp.fielderrors import FieldErrors
+from aro.api.hcp.versioning import channel_groups
 from aro.api.validation import check_tags
 
 
@@ -25,6 +27,19 @@ def one_of(errs: FieldErrors, value: str, allowed: Collection[str], target: str,
         return
     if value not in allowed:
         errs.invalid(target, value, "supported values: " + ", ".join(f"'{a}'" for a in allowed))
+
+
+def channel_group(
+    errs: FieldErrors, version: VersionProfile, old: VersionProfile | None, features: Collection[str], target: str
+) -> bool:
+    """A version profile's channel group: one the subscription may use, and not changed after creation.
+    True when it is one the subscription may use."""
+    allowed = channel_groups(features)
+    channel = version.channel_group
+    one_of(errs, channel, allowed, target)
+    if old is not None and old.channel_group and channel in allowed and channel != old.channel_group:
+        errs.invalid(target, channel, "changing the channel group after creation is not supported yet")
+    return bool(channel) and channel in allowed
 
 
 def in_range(errs: FieldErrors, value: int, target: str, low: int | None = None, high: int | None = None) -> None:
