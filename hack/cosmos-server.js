@@ -20,6 +20,16 @@
 //   - reading a missing item (or one in another partition) answers 500: answered 404 here;
 //   - TTL (container defaultTtl, item ttl) is not enforced: expired items are deleted here, before each
 //     request and every 100 ms (real Cosmos DB never returns an expired item).
+//   - the package's query parser takes time exponential in the nesting of parentheses (a filter nested
+//     five deep: seconds; six deep: minutes): it is loaded here with memoization (linear).
+//   - `OFFSET <n> LIMIT <m>` (numbers or @parameters) at the end of a document query is a syntax error
+//     in the package's parser: such a query runs here without that clause, answering only the requested
+//     slice (one response, no continuation).
+//   - an ORDER BY on several properties is refused unless the container has a matching composite index
+//     (as on real Cosmos DB), also when the container declares none: such a container's queries are
+//     served here whatever they order by; a container that declares composite indexes is held to them,
+//     and (as on real Cosmos DB, unlike the package) an index also serves the order with every direction
+//     reversed.
 "use strict";
 
 const crypto = require("crypto");
@@ -79,6 +89,41 @@ try {
   process.exit(3);
 }
 
+// --- gap: the query parser takes time exponential in the nesting of parentheses --------------------------
+// (its PEG parser was generated without memoization: a filter nested five deep takes seconds to parse, six
+// deep minutes.) Loaded here with pegjs's own "cache" memoization added to every rule, before the package
+// (which requires it) is loaded; it accepts the same queries, with the same trees (a refused query's
+// message may list fewer of the tokens that were expected, as with pegjs's own cache).
+function loadMemoizedParser() {
+  const file = require.resolve("@zeit/cosmosdb-query/lib/parser", { paths: [pkg] });
+  let source = fs.readFileSync(file, "utf8");
+  let rules = 0;
+  let returns = 0;
+  source = source
+    .replace(/^function peg\$parse\(input, options\) \{$/m, (m) => `${m}\n  var peg$memo = new Map();`)
+    .replace(/^ {2}function peg\$parse\w+\(\) \{$/gm, (m) => {
+      const key = `peg$currPos * __RULES__ + ${rules++}`;
+      return `${m}\n    var memoKey = ${key}, memo = peg$memo.get(memoKey);\n    if (memo) { peg$currPos = memo.next; return memo.result; }`;
+    })
+    .replace(/^ {4}return s0;$/gm, () => {
+      returns += 1;
+      return "    peg$memo.set(memoKey, { next: peg$currPos, result: s0 });\n    return s0;";
+    })
+    .replace(/__RULES__/g, String(rules));
+  if (!rules || rules !== returns || !source.includes("var peg$memo = new Map();")) {
+    console.error(`cosmos-server: cannot memoize ${file} (${rules} rules, ${returns} returns): not patched`);
+    return;
+  }
+  const Module = require("module");
+  const parser = new Module(file, module);
+  parser.filename = file;
+  parser.paths = Module._nodeModulePaths(path.dirname(file));
+  parser._compile(source, file);
+  parser.loaded = true;
+  require.cache[file] = parser;
+}
+loadMemoizedParser();
+
 // --- gap: a missing item answers 500 -------------------------------------------------------------
 // (patched before the package's router is loaded: the router keeps the handler it finds at load time)
 const readDocument = lib("handler/read-document");
@@ -135,6 +180,102 @@ function sweepExpired() {
   }
 }
 
+// --- gaps: OFFSET/LIMIT; multi-property ORDER BY on a container without composite indexes -------------
+// (Items.prototype.query as the package has it, plus the two gaps; the package's Documents inherit it)
+const Items = lib("account/items").default;
+const OFFSET_LIMIT = /\s+OFFSET\s+(@[A-Za-z_][A-Za-z0-9_]*|\d+)\s+LIMIT\s+(@[A-Za-z_][A-Za-z0-9_]*|\d+)\s*$/i;
+
+function badRequest(message) {
+  const err = new Error(message);
+  err.badRequest = true;
+  return err;
+}
+
+function offsetLimit(query, parameters) {
+  const match = OFFSET_LIMIT.exec(query);
+  if (!match) return null;
+  const value = (token) => {
+    if (!token.startsWith("@")) return Number(token);
+    const param = (parameters || []).find((p) => p.name === token);
+    if (!param) throw badRequest(`parameter ${token} is not defined`);
+    return param.value;
+  };
+  const [offset, limit] = [value(match[1]), value(match[2])];
+  if (![offset, limit].every((n) => Number.isInteger(n) && n >= 0)) {
+    throw badRequest("OFFSET and LIMIT take non-negative integers");
+  }
+  return { query: query.slice(0, match.index), offset, limit };
+}
+
+Items.prototype.query = function query(params, { maxItemCount, continuation }) {
+  const parent = this._parent.read();
+  if (!parent) return null;
+  const declared = ((parent.indexingPolicy || {}).compositeIndexes || []).map((index) =>
+    index.map((p) => ({ ...p, order: p.order || "ascending" })),
+  );
+  // real Cosmos DB serves an ORDER BY from a composite index in its order or with every direction reversed
+  const flip = { ascending: "descending", descending: "ascending" };
+  const reversed = declared.map((index) => index.map((p) => ({ ...p, order: flip[p.order] })));
+  const slice = offsetLimit(params.query, params.parameters);
+  const q = this._getQuery(slice ? slice.query : params.query);
+  const options = {
+    parameters: params.parameters,
+    udf: this._userDefinedFunctions(),
+    maxItemCount: slice ? null : maxItemCount,
+    continuation: slice ? null : continuation,
+    compositeIndexes: declared.length ? declared.concat(reversed) : undefined,
+  };
+  let out;
+  try {
+    out = q.exec([...this._data.values()].map((item) => item.read()), options);
+  } catch (err) {
+    err.badRequest = true;
+    throw err;
+  }
+  return slice ? { result: out.result.slice(slice.offset, slice.offset + slice.limit), continuation: null } : out;
+};
+
+// The package's query handler parses the whole query (to check that a query without the cross-partition
+// header names the partition key) before running it: that check parses it without OFFSET/LIMIT here.
+const queryDocuments = lib("handler/query-documents");
+const readItems = lib("handler/_read-items").default;
+const readJson = lib("json").default;
+const trueHeader = lib("true-header").default;
+const cosmosQuery = require(require.resolve("@zeit/cosmosdb-query", { paths: [pkg] })).default;
+queryDocuments.default = async (account, req, res, { dbId, collId }) =>
+  readItems(req, res, "Documents", async ({ continuation, maxItemCount }) => {
+    const body = await readJson(req);
+    if (!body.query) {
+      res.statusCode = 400;
+      return { message: "missing query" };
+    }
+    const collection = account.database(dbId).collection(collId);
+    if (!trueHeader(req, "x-ms-documentdb-query-enablecrosspartition")) {
+      const { partitionKey } = collection.read() || {};
+      const paths = (partitionKey || {}).paths || [];
+      let slice;
+      try {
+        slice = offsetLimit(body.query, body.parameters);
+      } catch (err) {
+        res.statusCode = 400;
+        return { message: err.message };
+      }
+      if (paths.length && !cosmosQuery(slice ? slice.query : body.query).containsPartitionKeys(paths)) {
+        res.statusCode = 400;
+        return { message: "missing partition keys" };
+      }
+    }
+    try {
+      return collection.documents.query(body, { continuation, maxItemCount });
+    } catch (err) {
+      if (err.badRequest) {
+        res.statusCode = 400;
+        return { message: err.message };
+      }
+      throw err;
+    }
+  });
+
 const cosmos = require(pkg);
 const options = { keepAlive: true };
 if (args.cert) {
@@ -181,6 +322,10 @@ server.on("error", (err) => {
 const GAPS = [
   "missing item read: the package answers 500; this server answers 404",
   "TTL: the package does not expire items; this server deletes expired items (before each request, every 100 ms)",
+  "query parser: exponential in nested parentheses in the package; this server memoizes it (same trees, linear)",
+  "OFFSET/LIMIT: the package's parser refuses it; this server runs the query without it and answers the slice",
+  "multi-property ORDER BY needs a composite index (real Cosmos DB too); this server serves it on a container " +
+    "that declares no composite indexes (one that declares some is held to them, also in reverse as on Cosmos DB)",
 ];
 server.listen(args.port, args.host, () => {
   const { port } = server.address();

@@ -144,7 +144,7 @@ def shared(config: pytest.Config, tmp_path_factory: pytest.TempPathFactory) -> C
             "in its SQL (correct on real Cosmos DB as well): nothing to work around"
         )
         NOTES.append(
-            "no change feed, no OFFSET/DISTINCT/GROUP BY, non-atomic batches, no 429s: the store uses none "
-            "of these (429 retries are tested with hack/cosmos-server.js --throttle-every)"
+            "no change feed, no DISTINCT/GROUP BY, non-atomic batches, no 429s: the store uses none of these "
+            "(429 retries are tested with hack/cosmos-server.js --throttle-every; OFFSET/LIMIT: see above)"
         )
     return _shared

@@ -15,6 +15,7 @@ import pytest
 
 from aro.database import (
     Conflict,
+    Container,
     LostLease,
     NotFound,
     PreconditionFailed,
@@ -22,6 +23,7 @@ from aro.database import (
     patch,
     retry_on_precondition_failed,
 )
+from aro.database.query import MAX_LIMIT, And, Compare, Expr, In, IsNull, Like, Not, Or, Order, Query
 from tests.database.conftest import Target
 from tests.database.targets import EXPIRING, ITEMS, dumps
 
@@ -254,3 +256,268 @@ async def test_claimable_write_notifies_listeners(store: Store) -> None:
     assert seen == []
     await items.create(new("/n2", state="Creating"))
     assert seen == [ITEMS.name]
+
+
+# --- Container.query / count_where (aro.database.query) ---------------------------------------------------
+
+# id, partition, the "f" object (missing keys are missing)
+QUERY_DOCS: list[tuple[str, str, dict[str, object]]] = [
+    ("a01", "p1", {"s": "apple", "n": 1, "b": True}),
+    ("a02", "p1", {"s": "Apple pie", "n": 2.5, "b": False}),
+    ("a03", "p2", {"s": None, "n": 3, "b": True}),  # JSON null
+    ("a04", "p2", {"n": -1}),  # s and b missing
+    ("a05", "p1", {"s": "a.c", "n": 10, "b": False}),
+    ("a06", "p2", {"s": "abc", "n": None, "b": None}),
+    ("a07", "p1", {"s": "a(b)\\c", "n": 7, "b": True}),
+    ("a08", "p2", {"s": "50% off_x", "n": 7, "b": False}),
+    ("a09", "p1", {"s": "École", "n": 0, "b": True}),
+    ("a10", "p2", {"s": 5, "n": "7", "b": "true"}),  # other types than the rest
+]
+ALL_IDS = [d[0] for d in QUERY_DOCS]
+
+
+async def _seed(store: Store) -> Container:
+    items = store.container(ITEMS.name)
+    await asyncio.gather(
+        *(items.create({"id": id, "partitionKey": pk, "key": f"/q/{id}", "f": f}) for id, pk, f in QUERY_DOCS)
+    )
+    return items
+
+
+def _f(name: str) -> tuple[str, ...]:
+    return ("f", name)
+
+
+async def _ids(items: Container, where: Expr | None, order: tuple[Order, ...] = ()) -> list[str]:
+    return [d["id"] for d in await items.query(Query(where, order, limit=MAX_LIMIT))]
+
+
+S, N, B = _f("s"), _f("n"), _f("b")
+FILTER_CASES: list[tuple[str, Expr, list[str]]] = [
+    # comparisons, on strings (code point order), numbers (int and float) and booleans
+    ("str =", Compare(S, "=", "apple"), ["a01"]),
+    ("str !=", Compare(S, "!=", "apple"), ["a02", "a05", "a06", "a07", "a08", "a09"]),
+    ("str <", Compare(S, "<", "b"), ["a01", "a02", "a05", "a06", "a07", "a08"]),
+    ("str <=", Compare(S, "<=", "abc"), ["a02", "a05", "a06", "a07", "a08"]),
+    ("str >", Compare(S, ">", "abc"), ["a01", "a09"]),
+    ("str >=", Compare(S, ">=", "b"), ["a09"]),
+    ("num =", Compare(N, "=", 7), ["a07", "a08"]),
+    ("num !=", Compare(N, "!=", 7), ["a01", "a02", "a03", "a04", "a05", "a09"]),
+    ("num <", Compare(N, "<", 2.5), ["a01", "a04", "a09"]),
+    ("num <=", Compare(N, "<=", 2.5), ["a01", "a02", "a04", "a09"]),
+    ("num >", Compare(N, ">", 3), ["a05", "a07", "a08"]),
+    ("num >=", Compare(N, ">=", 3), ["a03", "a05", "a07", "a08"]),
+    ("bool = true", Compare(B, "=", True), ["a01", "a03", "a07", "a09"]),
+    ("bool = false", Compare(B, "=", False), ["a02", "a05", "a08"]),
+    ("bool != true", Compare(B, "!=", True), ["a02", "a05", "a08"]),
+    ("string literal is not a number", Compare(N, "=", "7"), ["a10"]),
+    ("top-level path", Compare(("partitionKey",), "=", "p2"), ["a03", "a04", "a06", "a08", "a10"]),
+    # nulls (missing and JSON null) stay unmatched under Not; IsNull finds them
+    ("not = skips nulls", Not(Compare(S, "=", "apple")), ["a02", "a05", "a06", "a07", "a08", "a09"]),
+    ("not > skips nulls", Not(Compare(N, ">", 3)), ["a01", "a02", "a03", "a04", "a09"]),
+    ("not bool skips nulls", Not(Compare(B, "=", True)), ["a02", "a05", "a08"]),
+    ("is null", IsNull(S), ["a03", "a04"]),
+    ("is null (JSON null)", IsNull(N), ["a06"]),
+    ("not is null", Not(IsNull(S)), ["a01", "a02", "a05", "a06", "a07", "a08", "a09", "a10"]),
+    ("not not", Not(Not(Compare(S, "=", "apple"))), ["a01"]),
+    # in
+    ("in", In(S, ("apple", "abc", "zzz")), ["a01", "a06"]),
+    ("in numbers", In(N, (7, 1)), ["a01", "a07", "a08"]),
+    ("not in skips nulls", Not(In(S, ("apple", "abc"))), ["a02", "a05", "a07", "a08", "a09"]),
+    ("in of several types", In(N, (1, "7")), ["a01", "a10"]),
+    ("not in of several types", Not(In(N, (1, "7"))), []),
+    # like: % and _, everything else literal, whole value, case folding
+    ("like prefix", Like(S, "a%"), ["a01", "a05", "a06", "a07"]),
+    ("ilike prefix", Like(S, "a%", case_insensitive=True), ["a01", "a02", "a05", "a06", "a07"]),
+    ("like _", Like(S, "a_c"), ["a05", "a06"]),
+    ("like . is literal", Like(S, "a.c"), ["a05"]),
+    ("like ( ) \\ are literal", Like(S, "a(b)\\c"), ["a07"]),
+    ("like backslash then c", Like(S, "%\\c"), ["a07"]),
+    ("like % inside", Like(S, "50%"), ["a08"]),
+    ("like several %", Like(S, "%0%f%"), ["a08"]),
+    ("like whole value", Like(S, "appl"), []),
+    ("like non-ASCII, case-sensitive", Like(S, "école"), []),
+    ("ilike non-ASCII", Like(S, "ÉCOLE", case_insensitive=True), ["a09"]),
+    ("like matches strings only", Like(S, "%"), ["a01", "a02", "a05", "a06", "a07", "a08", "a09"]),
+    ("like on a number-holding path", Like(N, "7"), ["a10"]),
+    ("not like skips nulls", Not(Like(S, "a%")), ["a02", "a08", "a09"]),
+    # and / or / not nesting
+    ("and", And((Compare(B, "=", True), Like(S, "a%"))), ["a01", "a07"]),
+    ("or", Or((Compare(N, "=", -1), IsNull(N), Compare(S, "=", "abc"))), ["a04", "a06"]),
+    ("not and", Not(And((Compare(B, "=", True), Compare(N, "<", 5)))), ["a02", "a05", "a07", "a08"]),
+    ("not or", Not(Or((Compare(S, "=", "apple"), Compare(N, "=", 7)))), ["a02", "a05", "a09"]),
+    (
+        "nested",
+        Or((And((Compare(B, "=", False), Not(Compare(N, ">", 5)))), And((IsNull(S), Compare(N, "=", 3))))),
+        ["a02", "a03"],
+    ),
+]
+
+
+@pytest.mark.parametrize(("where", "want"), [c[1:] for c in FILTER_CASES], ids=[c[0] for c in FILTER_CASES])
+async def test_query_filter_semantics(store: Store, where: Expr, want: list[str]) -> None:
+    items = await _seed(store)
+    assert await _ids(items, where) == want  # no order given: by id
+    assert await items.count_where(where) == len(want)
+
+
+ORDER_CASES: list[tuple[str, tuple[Order, ...], list[str]]] = [
+    # missing, then JSON null, then other types (numbers before strings), then strings by code point
+    ("asc, nulls first", (Order(S),), ["a04", "a03", "a10", "a08", "a02", "a07", "a05", "a06", "a01", "a09"]),
+    ("desc, nulls last", (Order(S, True),), ["a09", "a01", "a06", "a05", "a07", "a02", "a08", "a10", "a03", "a04"]),
+    ("asc, ties by id", (Order(N),), ["a06", "a04", "a09", "a01", "a02", "a03", "a07", "a08", "a05", "a10"]),
+    ("desc, ties desc", (Order(N, True),), ["a10", "a05", "a08", "a07", "a03", "a02", "a01", "a09", "a04", "a06"]),
+    ("booleans", (Order(B),), ["a04", "a06", "a02", "a05", "a08", "a01", "a03", "a07", "a09", "a10"]),
+    (
+        "two orders",
+        (Order(B, True), Order(N)),
+        ["a10", "a09", "a01", "a03", "a07", "a02", "a08", "a05", "a06", "a04"],
+    ),
+    ("by id", (), ALL_IDS),
+]
+
+
+@pytest.mark.parametrize(("order", "want"), [c[1:] for c in ORDER_CASES], ids=[c[0] for c in ORDER_CASES])
+async def test_query_order(store: Store, order: tuple[Order, ...], want: list[str]) -> None:
+    items = await _seed(store)
+    assert await _ids(items, None, order=order) == want
+    # the same order holds under a filter and across offset/limit
+    paged = [d["id"] for o in range(0, 10, 3) for d in await items.query(Query(None, order, offset=o, limit=3))]
+    assert paged == want
+
+
+@pytest.mark.parametrize("partition", ["p1", None], ids=["one-partition", "cross-partition"])
+@pytest.mark.parametrize("descending", [False, True], ids=["asc", "desc"])
+async def test_query_pages_over_ties_return_each_document_once(
+    store: Store, partition: str | None, descending: bool
+) -> None:
+    items = store.container(ITEMS.name)
+    docs = [
+        {"id": f"t{i:03d}", "partitionKey": "p1" if i % 3 else "p2", "key": f"/t/{i}", "g": "same" if i % 4 else 1}
+        for i in range(41)
+    ]
+    await asyncio.gather(*(items.create(d) for d in docs))
+    want = [d["id"] for d in docs if partition is None or d["partitionKey"] == partition]
+    numbers = [d["id"] for d in docs if d["g"] == 1 and d["id"] in want]
+    strings = [d["id"] for d in docs if d["g"] == "same" and d["id"] in want]
+    want = list(reversed(strings)) + list(reversed(numbers)) if descending else numbers + strings
+    seen: list[str] = []
+    for offset in range(0, len(want) + 5, 4):
+        page = await items.query(Query(None, (Order(("g",), descending),), offset, 4), partition_key=partition)
+        assert len(page) <= 4
+        seen += [d["id"] for d in page]
+    assert seen == want, "pages over ties must be stable: every document exactly once, in one order"
+    assert await items.count_where(None, partition_key=partition) == len(want)
+
+
+async def test_query_partition_key_restricts(store: Store) -> None:
+    items = await _seed(store)
+    p1 = [id for id, pk, _ in QUERY_DOCS if pk == "p1"]
+    assert [d["id"] for d in await items.query(Query(), partition_key="p1")] == p1
+    assert [d["id"] for d in await items.query(Query(Compare(B, "=", True)), partition_key="p2")] == ["a03"]
+    assert await items.count_where(None, partition_key="p2") == 5
+    assert await items.count_where(Compare(B, "=", True), partition_key="p1") == 3
+    assert await items.query(Query(), partition_key="nope") == []
+    assert await items.count_where(None) == len(QUERY_DOCS)
+
+
+async def test_query_returns_whole_documents_and_respects_limit(store: Store) -> None:
+    items = await _seed(store)
+    first = await items.query(Query(Compare(S, "=", "apple")))
+    assert len(first) == 1 and first[0]["f"] == {"s": "apple", "n": 1, "b": True} and first[0]["etag"]
+    assert [d["id"] for d in await items.query(Query(limit=2))] == ["a01", "a02"]
+    assert [d["id"] for d in await items.query(Query(offset=8, limit=5))] == ["a09", "a10"]
+    assert await items.query(Query(offset=10)) == []
+
+
+async def test_query_hides_expired_documents(store: Store) -> None:
+    expiring = store.container(EXPIRING.name)
+    short = await expiring.create({**new("/x/short", v="x"), "ttl": 1})
+    kept = await expiring.create(new("/x/kept", v="x"))
+    where = Compare(("v",), "=", "x")
+    assert {d["id"] for d in await expiring.query(Query(where))} == {short["id"], kept["id"]}
+    deadline = time.monotonic() + 10
+    while await expiring.get("sub1", short["id"]) is not None:  # waits for the TTL to pass
+        assert time.monotonic() < deadline, "document did not expire"
+        await asyncio.sleep(0.1)
+    assert [d["id"] for d in await expiring.query(Query(where))] == [kept["id"]]
+    assert [d["id"] for d in await expiring.query(Query())] == [kept["id"]]
+    assert await expiring.count_where(where) == 1
+    assert await expiring.count_where(None) == 1
+
+
+async def test_query_like_is_linear_on_hostile_patterns(store: Store) -> None:
+    items = store.container(ITEMS.name)
+    await items.create(new("/long", s="a" * 800))
+    await items.create(new("/match", s="xa-ab-b"))
+    hostile = Like(("s",), "%a%a%a%b")  # a backtracking regex takes seconds on "aaa...a" (and more per "%a")
+    started = time.monotonic()
+    assert await items.query(Query(hostile)) == []
+    assert await items.count_where(hostile) == 0
+    assert time.monotonic() - started < 3
+    assert [d["key"] for d in await items.query(Query(Like(("s",), "%a%a%b")))] == ["/match"]
+
+
+async def test_query_deeply_nested_filter(store: Store) -> None:
+    items = await _seed(store)
+    where: Expr = Compare(S, "=", "apple")
+    for i in range(10):  # or/and alternating: every level is a parenthesis in the query text
+        where = Or((where, Compare(S, "=", f"none{i}"))) if i % 2 else And((where, Not(IsNull(S))))
+    started = time.monotonic()
+    assert await _ids(items, where) == ["a01"]
+    assert await _ids(items, Not(where)) == ["a02", "a05", "a06", "a07", "a08", "a09"]
+    assert time.monotonic() - started < 10  # (the local Cosmos server's parser needed memoizing for this)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        Query(limit=0),
+        Query(limit=MAX_LIMIT + 1),
+        Query(offset=-1),
+        Query(Compare(("f", "s-x"), "=", "a")),
+        Query(Compare(('s"]) OR true OR (c["s',), "=", "a")),
+        Query(Compare(("s') IS NULL OR ('",), "=", "a")),
+        Query(Compare((), "=", "a")),
+        Query(Like(("1s",), "a")),
+        Query(In(("s",), ())),
+        Query(Compare(("s",), "=", None)),  # type: ignore[arg-type]
+        Query(Compare(("s",), "=", float("nan"))),
+        Query(Not(IsNull(("a", "b c")))),
+        Query(
+            None,
+            (
+                Order(
+                    ("f", "n;"),
+                ),
+            ),
+        ),
+    ],
+    ids=[
+        "limit 0",
+        "limit too big",
+        "negative offset",
+        "dash",
+        "cosmos injection",
+        "sqlite injection",
+        "empty path",
+        "digit first",
+        "empty in",
+        "null literal",
+        "nan literal",
+        "nested",
+        "order",
+    ],
+)
+async def test_invalid_query_is_refused_before_it_runs(store: Store, query: Query) -> None:
+    items = store.container(ITEMS.name)
+    assert await items.query(Query(limit=MAX_LIMIT)) == []
+    await store.close()  # a query that got as far as the store would fail differently now
+    with pytest.raises(Exception) as running:
+        await items.query(Query())
+    assert not isinstance(running.value, ValueError)
+    with pytest.raises(ValueError):
+        await items.query(query)
+    if query.where is not None:
+        with pytest.raises(ValueError):
+            await items.count_where(query.where)

@@ -14,6 +14,7 @@ from aro.database.store import (
     PreconditionFailed,
     Store,
     StoreError,
+    UnsupportedQuery,
 )
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "PreconditionFailed",
     "Store",
     "StoreError",
+    "UnsupportedQuery",
     "patch",
     "retry_on_precondition_failed",
 ]

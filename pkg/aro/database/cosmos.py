@@ -33,6 +33,7 @@ from azure.cosmos import PartitionKey
 from azure.cosmos.aio import ContainerProxy, CosmosClient, DatabaseProxy
 from azure.cosmos.exceptions import CosmosHttpResponseError
 
+from aro.database.query import Dialect, Expr, Kind, Path, Query, check_path, check_query, render_where
 from aro.database.store import (
     Conflict,
     ContainerSpec,
@@ -43,6 +44,7 @@ from aro.database.store import (
     PreconditionFailed,
     StoreBase,
     StoreError,
+    UnsupportedQuery,
 )
 
 PARTITION_KEY_PATH = "/partitionKey"
@@ -87,6 +89,50 @@ def _error(e: CosmosHttpResponseError, what: str) -> StoreError:
     if status == 412:
         return PreconditionFailed(f"{what}: etag mismatch")
     return StoreError(f"{what}: Cosmos DB answered {status}: {_first_line(e)}")
+
+
+_IS_KIND: dict[Kind, str] = {"string": "IS_STRING", "number": "IS_NUMBER", "boolean": "IS_BOOL"}
+
+
+def _property(path: Path) -> str:
+    """``c["a"]["b"]``: the segments are identifiers (check_path), and JSON string literals besides."""
+    return "c" + "".join(f"[{json.dumps(segment)}]" for segment in path)
+
+
+class _Dialect(Dialect):
+    def placeholder(self, name: str) -> str:
+        return "@" + name
+
+    def path(self, path: Path) -> str:
+        return _property(path)
+
+    def is_kind(self, path: Path, kind: Kind) -> str:
+        return f"{_IS_KIND[kind]}({_property(path)})"
+
+    def is_null(self, path: Path) -> str:
+        return f"(NOT IS_DEFINED({_property(path)}) OR IS_NULL({_property(path)}))"
+
+    def regex_match(self, path: Path, regex: str, case_insensitive: bool) -> str:
+        flags = '"si"' if case_insensitive else '"s"'
+        return f"RegexMatch({_property(path)}, {self.value('^' + regex + '$')}, {flags})"
+
+
+def indexing_policy(spec: ContainerSpec) -> dict[str, Any] | None:
+    """The default policy (every path range-indexed) plus a composite index (path, id) per order path, which
+    ``query``'s ORDER BY path, id needs (an index serves both directions: ORDER BY path DESC, id DESC too)."""
+    if not spec.order_paths:
+        return None
+    composite = [
+        [{"path": "/" + "/".join(check_path(path)), "order": "ascending"}, {"path": "/id", "order": "ascending"}]
+        for path in spec.order_paths
+    ]
+    return {
+        "indexingMode": "consistent",
+        "automatic": True,
+        "includedPaths": [{"path": "/*"}],
+        "excludedPaths": [{"path": '/"_etag"/?'}],
+        "compositeIndexes": composite,
+    }
 
 
 def encode_token(value: Any) -> str:
@@ -212,6 +258,7 @@ class CosmosStore(StoreBase["CosmosContainer"]):
                     partition_key=PartitionKey(path=PARTITION_KEY_PATH),
                     unique_key_policy=_UNIQUE_KEY_POLICY,
                     default_ttl=spec.default_ttl or -1,
+                    indexing_policy=indexing_policy(spec),
                 )
             except CosmosHttpResponseError as e:
                 if e.status_code != 409:
@@ -370,6 +417,45 @@ class CosmosContainer:
     async def count(self, *, prefix: str = "", partition_key: str | None = None) -> int:
         where, params = self._filter(prefix, partition_key)
         values = await self._query(f"SELECT VALUE COUNT(1) FROM c WHERE {where}", params, partition_key)
+        return int(sum(values))
+
+    def _where(self, where: Expr | None, partition_key: str | None) -> tuple[_Dialect, str]:
+        """The WHERE condition for ``where`` in ``partition_key`` (ValueError for an invalid filter)."""
+        d = _Dialect()
+        parts = ["true"]
+        if partition_key is not None:  # also in the SQL: routing alone is not a filter everywhere
+            parts.append(f"c.partitionKey = {d.value(partition_key)}")
+        if where is not None:
+            parts.append(render_where(where, d))
+        return d, " AND ".join(parts)
+
+    async def query(self, query: Query, *, partition_key: str | None = None) -> list[Doc]:
+        check_query(query)
+        if (
+            self.spec.order_paths
+            and query.order
+            and (len(query.order) > 1 or query.order[0].path not in self.spec.order_paths)
+        ):  # what Cosmos DB would refuse: an ORDER BY no composite index of the container serves
+            paths = ", ".join(".".join(o.path) for o in query.order)
+            raise UnsupportedQuery(
+                f"{self.name}: ordering by {paths} needs a composite index: this container orders by one of "
+                "its indexed fields at a time"
+            )
+        d, where = self._where(query.where, partition_key)
+        direction = "DESC" if query.order and query.order[-1].descending else "ASC"
+        order = [f"{_property(o.path)} {'DESC' if o.descending else 'ASC'}" for o in query.order]
+        order.append(f'c["id"] {direction}')
+        sql = (
+            f"SELECT * FROM c WHERE {where} ORDER BY {', '.join(order)} "
+            f"OFFSET {d.value(query.offset)} LIMIT {d.value(query.limit)}"
+        )
+        items = await self._query(sql, {"@" + k: v for k, v in d.params.items()}, partition_key)
+        return [_from_cosmos(i) for i in items]
+
+    async def count_where(self, where: Expr | None, *, partition_key: str | None = None) -> int:
+        d, condition = self._where(where, partition_key)
+        sql = f"SELECT VALUE COUNT(1) FROM c WHERE {condition}"
+        values = await self._query(sql, {"@" + k: v for k, v in d.params.items()}, partition_key)
         return int(sum(values))
 
     # --- leasing ------------------------------------------------------------------------------------

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import json
+import re
 import sqlite3
 import time
 import uuid
@@ -19,6 +21,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
+from aro.database.query import Dialect, Expr, Kind, Query, check_query, render_where
+from aro.database.query import Path as DocPath
 from aro.database.store import (
     Conflict,
     ContainerSpec,
@@ -56,6 +60,59 @@ CREATE INDEX IF NOT EXISTS documents_expiry ON documents (expires_at) WHERE expi
 """
 
 _LIVE = "(expires_at IS NULL OR expires_at > ?)"
+
+
+_KINDS: dict[Kind, str] = {"string": "('text')", "number": "('integer', 'real')", "boolean": "('true', 'false')"}
+# Cosmos DB's order of types (missing, null, booleans, numbers, strings, arrays, objects), from json_type
+_TYPE_RANK = (
+    "CASE json_type(body, {0}) WHEN 'null' THEN 1 WHEN 'true' THEN 2 WHEN 'false' THEN 2 WHEN 'integer' THEN 3 "
+    "WHEN 'real' THEN 3 WHEN 'text' THEN 4 WHEN 'array' THEN 5 WHEN 'object' THEN 6 ELSE 0 END"
+)
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(regex: str, flags: str) -> re.Pattern[str]:
+    return re.compile(regex, re.DOTALL | (re.IGNORECASE if "i" in flags else 0))
+
+
+def aro_like(value: object, regex: object, flags: object) -> int | None:
+    """SQL ``aro_like(value, regex, flags)``: 1 if the string ``value`` matches ``regex`` as a whole (flags
+    "s" or "si", as Cosmos DB's RegexMatch takes them), 0 if not, NULL when ``value`` is not a string."""
+    if not isinstance(value, str) or not isinstance(regex, str) or not isinstance(flags, str):
+        return None
+    return 1 if _compiled(regex, flags).fullmatch(value) else 0
+
+
+def _register_functions(conn: sqlite3.Connection) -> None:
+    conn.create_function("aro_like", 3, aro_like, deterministic=True)
+
+
+class _Dialect(Dialect):
+    """Filters over the JSON ``body``: ``json_extract(body, :pN)`` with the JSON path a parameter too."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._paths: dict[DocPath, str] = {}
+
+    def placeholder(self, name: str) -> str:
+        return ":" + name
+
+    def json_path(self, path: DocPath) -> str:
+        if path not in self._paths:  # the segments are identifiers (check_path): quoting them is exact
+            self._paths[path] = self.value("$" + "".join(f'."{segment}"' for segment in path))
+        return self._paths[path]
+
+    def path(self, path: DocPath) -> str:
+        return f"json_extract(body, {self.json_path(path)})"
+
+    def is_kind(self, path: DocPath, kind: Kind) -> str:
+        return f"json_type(body, {self.json_path(path)}) IN {_KINDS[kind]}"
+
+    def is_null(self, path: DocPath) -> str:
+        return f"{self.path(path)} IS NULL"  # a missing path and JSON null both extract as NULL
+
+    def regex_match(self, path: DocPath, regex: str, case_insensitive: bool) -> str:
+        return f"aro_like({self.path(path)}, {self.value(regex)}, {self.value('si' if case_insensitive else 's')}) = 1"
 
 
 def _new_etag() -> str:
@@ -98,6 +155,7 @@ class SQLiteStore(StoreBase["SQLiteContainer"]):
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute(f"PRAGMA busy_timeout={int(self._busy_timeout * 1000)}")
+            _register_functions(conn)
             conn.execute("BEGIN IMMEDIATE")
             try:
                 for statement in filter(str.strip, _SCHEMA.split(";")):
@@ -133,6 +191,7 @@ class SQLiteStore(StoreBase["SQLiteContainer"]):
             raise StoreError("store is not open")  # the writer creates the file and the schema first
         reader = sqlite3.connect(self.path, timeout=0.05, isolation_level=None, check_same_thread=False)
         reader.execute("PRAGMA query_only=1")
+        _register_functions(reader)
         self._reader = reader
 
     async def write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
@@ -346,6 +405,44 @@ class SQLiteContainer:
         def q(conn: sqlite3.Connection) -> int:
             where, args = self._where(prefix, prefix, partition_key)
             return int(conn.execute(f"SELECT COUNT(*) FROM documents WHERE {where}", args).fetchone()[0])
+
+        return await self.store.read(q)
+
+    def _filter(self, where: Expr | None, partition_key: str | None) -> tuple[_Dialect, str]:
+        """The SQL condition for live documents of this container matching ``where`` (ValueError for an
+        invalid filter), with its parameters in the returned dialect."""
+        d = _Dialect()
+        sql = f"container = {d.value(self.name)} AND (expires_at IS NULL OR expires_at > {d.value(time.time())})"
+        if partition_key is not None:
+            sql += f" AND partition_key = {d.value(partition_key)}"
+        if where is not None:
+            sql += " AND " + render_where(where, d)
+        return d, sql
+
+    async def query(self, query: Query, *, partition_key: str | None = None) -> list[Doc]:
+        check_query(query)
+        d, where = self._filter(query.where, partition_key)
+        direction = "DESC" if query.order and query.order[-1].descending else "ASC"
+        order = []
+        for o in query.order:
+            way = "DESC" if o.descending else "ASC"
+            order += [f"{_TYPE_RANK.format(d.json_path(o.path))} {way}", f"{d.path(o.path)} {way}"]
+        order += [f"id {direction}", f"partition_key {direction}"]
+        sql = (
+            f"SELECT body FROM documents WHERE {where} ORDER BY {', '.join(order)} "
+            f"LIMIT {d.value(query.limit)} OFFSET {d.value(query.offset)}"
+        )
+
+        def q(conn: sqlite3.Connection) -> list[Doc]:
+            return [json.loads(row[0]) for row in conn.execute(sql, d.params).fetchall()]
+
+        return await self.store.read(q)
+
+    async def count_where(self, where: Expr | None, *, partition_key: str | None = None) -> int:
+        d, condition = self._filter(where, partition_key)
+
+        def q(conn: sqlite3.Connection) -> int:
+            return int(conn.execute(f"SELECT COUNT(*) FROM documents WHERE {condition}", d.params).fetchone()[0])
 
         return await self.store.read(q)
 

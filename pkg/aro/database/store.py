@@ -9,6 +9,8 @@ Exceptions (all ``StoreError``):
 - ``PreconditionFailed``  replace/delete with a stale etag (nothing was written)
 - ``NotFound``            replace/delete of a missing document
 - ``LostLease``           a lease-checked write by an owner that no longer holds the lease
+- ``UnsupportedQuery``    an order the store has no index for (Cosmos DB: a container with ``order_paths``
+                          serves one of them, then id), refused before it is sent
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
+
+from aro.database.query import Expr, Query
 
 Doc = dict[str, Any]
 C = TypeVar("C")
@@ -41,6 +45,10 @@ class LostLease(StoreError):
     pass
 
 
+class UnsupportedQuery(StoreError):
+    pass
+
+
 @dataclass(frozen=True)
 class ContainerSpec:
     """A container: its name, which documents the backend may claim, and the default TTL."""
@@ -50,6 +58,9 @@ class ContainerSpec:
     claim_path: tuple[str, ...] | None = None
     claim_values: frozenset[Any] = frozenset()
     default_ttl: int | None = None
+    # Paths ``Container.query`` orders by. Cosmos DB serves an ORDER BY on several properties (a path,
+    # then id) only from a composite index: a Cosmos container is created with one (path, id) per path.
+    order_paths: tuple[tuple[str, ...], ...] = ()
 
     def claimable(self, doc: Doc) -> bool:
         if self.claim_path is None:
@@ -104,6 +115,18 @@ class Container(Protocol):
         ...
 
     async def count(self, *, prefix: str = "", partition_key: str | None = None) -> int: ...
+
+    async def query(self, query: Query, *, partition_key: str | None = None) -> list[Doc]:
+        """Live documents matching ``query.where`` (all when None), ordered by ``query.order`` then id, from
+        ``query.offset``, at most ``query.limit`` (1..MAX_LIMIT; ValueError otherwise). Within
+        ``partition_key`` when given, else across partitions. The semantics (nulls, types, like, order) are
+        those of ``aro.database.query``; a path that is not a list of identifiers is a ValueError, raised
+        before anything runs."""
+        ...
+
+    async def count_where(self, where: Expr | None, *, partition_key: str | None = None) -> int:
+        """How many live documents match ``where`` (all when None), within ``partition_key`` when given."""
+        ...
 
     async def list_claimable(self, limit: int = 100) -> list[Doc]:
         """Claimable documents whose lease is free or expired (the backend's queue)."""
