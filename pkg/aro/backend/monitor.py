@@ -10,14 +10,13 @@ it once). A monitor that fails is logged and retried next sweep.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Sequence
 from typing import Any
 
 from aro.api.resource import ProvisioningState
 from aro.backend.cascade import Cascades
+from aro.backend.periodic import Periodic
 from aro.database import Store
 from aro.database.codec import SealedCodec
 from aro.steps import StepEnv, Workflow
@@ -44,27 +43,15 @@ class Monitor:
         self.env = env
         self.interval = interval
         self._tokens: dict[str, str | None] = {}
-        self._task: asyncio.Task[None] | None = None
+        self._periodic = Periodic("backend-monitor", lambda: self.interval, self.sweep)
         self.started = 0  # operations started (for tests and metrics)
 
     async def start(self) -> None:
-        if self.workflows and self._task is None:
-            self._task = asyncio.create_task(self._run(), name="aro-backend-monitor")
+        if self.workflows:
+            await self._periodic.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self.interval)
-            try:
-                await self.sweep()
-            except Exception:  # a store hiccup: the next sweep tries again
-                log.exception("monitor sweep failed")
+        await self._periodic.stop()
 
     async def sweep(self) -> None:
         for workflow in self.workflows:

@@ -37,7 +37,7 @@ from aro.api.kind import Kinds
 from aro.api.resource import ProvisioningState, Request, Resource
 from aro.backend.cascade import Cascades
 from aro.backend.progress import StepProgress, delayed, fresh_record, is_current
-from aro.backend.work import Work
+from aro.backend.work import Superseded, Work
 from aro.cloud.context import set_request_context
 from aro.database import Doc, LostLease, NotFound, Store, StoreError
 from aro.database.asyncoperations import AsyncOperations
@@ -147,6 +147,24 @@ class OperationBackend(Generic[H, C]):
     # --- one claimed document ---------------------------------------------------------------------------
 
     async def handle(self, work: Work, stopping: Callable[[], bool]) -> None:
+        try:
+            await self._handle(work, stopping)
+        except (Superseded, asyncio.CancelledError):
+            if work.superseded:  # another request took the resource over: this operation ends Canceled
+                await self._canceled(work)
+            raise
+
+    async def _canceled(self, work: Work) -> None:
+        if work.operation_id:
+            error = CloudError(
+                409, "OperationCanceled", "The operation was canceled: another request on the resource replaced it."
+            )
+            await self.operations.end(
+                work.doc["partitionKey"], work.operation_id, ProvisioningState.CANCELED.value, error.body()
+            )
+            log.info("operation superseded: canceled", extra={"operationId": work.operation_id})
+
+    async def _handle(self, work: Work, stopping: Callable[[], bool]) -> None:
         hub = self.codec.decode(work.doc)
         state = hub.properties.provisioning_state
         if state.terminal:  # finished already (written by another worker): just let go
@@ -198,8 +216,8 @@ class OperationBackend(Generic[H, C]):
             log.info("stopping at a step boundary; lease released")
             await work.release()
             return
-        except (LostLease, NotFound):
-            raise  # not ours to finish any more: the pool logs it
+        except (LostLease, NotFound, Superseded):
+            raise  # not ours to finish any more: the pool logs it (and gives a superseded item back)
         except Exception as exc:
             if scope.expired():
                 await self._finish(work, request, self._timed_out(request))
@@ -338,7 +356,7 @@ class OperationBackend(Generic[H, C]):
         it (``remove``: an orphan's delete, whose operation ends Failed with the Conflict, too)."""
         state = self.codec.state(work.doc) or ""
         self.metrics.operations.labels(state, "Succeeded" if error is None else "Failed").inc()
-        op_id = work.doc.get("asyncOperationId")
+        op_id = work.operation_id  # the one this item was claimed for (a superseded item's end never lands)
         if op_id:
             status = ProvisioningState.SUCCEEDED if error is None else ProvisioningState.FAILED
             await self.operations.end(work.doc["partitionKey"], op_id, status.value, error.body() if error else None)

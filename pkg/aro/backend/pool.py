@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from aro.backend.work import Work, heartbeat
+from aro.backend.work import Superseded, Work, heartbeat
 from aro.database import LostLease, Store
 from aro.env.config import BackendConfig
 from aro.util import log as logutil
@@ -115,7 +115,11 @@ class WorkerPool:
                     log.warning("work cancelled: lease lost")
                 else:
                     await self._release(work)
-                    raise
+                    if not work.superseded:  # (superseded: cancelled by its heartbeat; the new operation goes next)
+                        raise
+            except Superseded:
+                log.info("operation superseded: item given back")
+                await self._release(work)
             except LostLease:
                 self.stats.lost_leases += 1
                 self.metrics.lease_losses.inc()
@@ -135,10 +139,10 @@ class WorkerPool:
         task.add_done_callback(done)
 
     async def _release(self, work: Work) -> None:
-        """Give an unfinished item back at once (shutdown): lease cleared, dequeue not counted."""
+        """Give an unfinished item back at once (shutdown, superseded): lease cleared, dequeue not counted."""
 
         with contextlib.suppress(Exception):
-            await asyncio.wait_for(asyncio.shield(work.release()), 5)
+            await asyncio.wait_for(asyncio.shield(work.give_back()), 5)
 
     async def stop(self) -> None:
         """Stop claiming; let running items reach a step boundary within backend.shutdownSeconds;

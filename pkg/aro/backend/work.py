@@ -3,6 +3,12 @@
 All writes of one work item go through ``Work`` and are serialised by its lock, so the heartbeat and
 the steps never race each other for the etag. If a renewal finds the lease gone, the work is cancelled
 at once.
+
+A work item carries out one operation (the document's ``asyncOperationId`` when it was claimed). When a
+reload finds another operation there -- a delete accepted while a hosted cluster's create ran (ARO-HCP
+allows it) -- the item is *superseded*: no write of the old operation goes through any more (``Superseded``;
+otherwise its end would report the new operation done and overwrite its state), and the pool gives the
+item back at once (``give_back``), so the new operation is claimed.
 """
 
 from __future__ import annotations
@@ -17,24 +23,33 @@ from aro.database import Container, Doc, LostLease, NotFound, PreconditionFailed
 log = logging.getLogger("aro.backend.work")
 
 
+class Superseded(Exception):
+    """The document now carries another operation than the one this work item was claimed for."""
+
+
 class Work:
     def __init__(self, container: Container, doc: Doc, owner: str, lease_seconds: float):
         self.container = container
         self.doc = doc
         self.owner = owner
         self.lease_seconds = lease_seconds
+        self.operation_id: str | None = doc.get("asyncOperationId")  # the operation this item carries out
         self.lost = False
+        self.superseded = False
         self._lock = asyncio.Lock()
 
     @property
     def dequeues(self) -> int:
         return int(self.doc.get("dequeues") or 0)
 
-    async def _write(self, attempt: Callable[[Doc], Awaitable[Doc | None]]) -> Doc:
+    async def _write(self, attempt: Callable[[Doc], Awaitable[Doc | None]], *, superseded_ok: bool = False) -> Doc:
         """Run one conditional write on a copy of the latest document; on a stale etag reload (LostLease
-        if the lease is gone) and try again. The written document becomes the latest."""
+        if the lease is gone) and try again. The written document becomes the latest. Once the item is
+        superseded only a ``superseded_ok`` write (giving it back) goes through."""
         async with self._lock:
             for _ in range(10):
+                if self.superseded and not superseded_ok:
+                    raise Superseded(f"{self.doc['id']}: operation {self.operation_id} was superseded")
                 try:
                     written = await attempt(dict(self.doc))
                 except PreconditionFailed:
@@ -54,7 +69,7 @@ class Work:
 
         return await self._write(attempt)
 
-    async def end(self, mutate: Callable[[Doc], None], not_before: float = 0.0) -> Doc:
+    async def end(self, mutate: Callable[[Doc], None], not_before: float = 0.0, *, superseded_ok: bool = False) -> Doc:
         """Final write: apply ``mutate`` and clear the lease in the same conditional write; a document left
         claimable is not claimed again before ``not_before`` (epoch seconds)."""
 
@@ -62,7 +77,7 @@ class Work:
             mutate(new)
             return await self.container.end_lease(new, self.owner, not_before)
 
-        return await self._write(attempt)
+        return await self._write(attempt, superseded_ok=superseded_ok)
 
     async def release(self, not_before: float = 0.0, mutate: Callable[[Doc], None] | None = None) -> Doc:
         """Give the item back unfinished (shutdown, a re-queue), after applying ``mutate``: the lease is
@@ -74,6 +89,11 @@ class Work:
             uncount_claim(doc)
 
         return await self.end(apply, not_before)
+
+    async def give_back(self) -> Doc:
+        """Clear the lease at once, changing nothing else (shutdown, or a superseded operation: the
+        document's own operation is claimed next); the claim does not count against ``maxDequeues``."""
+        return await self.end(uncount_claim, superseded_ok=True)
 
     async def delete(self) -> None:
         async def attempt(doc: Doc) -> None:
@@ -95,6 +115,8 @@ class Work:
             self.lost = True
             raise LostLease(f"{self.doc['id']}: lease now held by {doc.get('leaseOwner')!r}")
         self.doc = doc
+        if doc.get("asyncOperationId") != self.operation_id:
+            self.superseded = True
 
 
 def uncount_claim(doc: Doc) -> None:
@@ -114,6 +136,10 @@ async def heartbeat(work: Work, interval: float, task: asyncio.Task[None]) -> As
             except (LostLease, NotFound) as e:
                 work.lost = True
                 log.warning("lease lost: cancelling work", extra={"docId": work.doc["id"], "error": str(e)})
+                task.cancel()
+                return
+            except Superseded:
+                log.info("operation superseded: giving the item back", extra={"docId": work.doc["id"]})
                 task.cancel()
                 return
             except Exception:  # a store hiccup: try again next beat; the lease outlives a few
