@@ -9,10 +9,12 @@ Public surface::
 pure ASGI app implementing the ARM REST surface azure-mgmt-resource uses (resource groups, template
 deployments as LROs, generic resources, VM scale sets and their instances: ``_vmss``), fault injection
 (``/simulator/faults``), an autoscaler knob (``/simulator/autoscaler``), a request log
-(``/simulator/requests``) and Kubernetes APIs real ``kubectl`` uses (``_kube``): each resource group's
-classic cluster (``/clusters/{sub}/{rg}``), one management cluster (``/management``) and a hosted cluster
-per management namespace (``/hostedclusters/{namespace}``) -- see ``_kubeclusters`` for how each is made
-and ``_kubeauth`` for client certificates, tokens and revocation. State persists in ``simulator.db``
+(``/simulator/requests``), telemetry pushed by every cluster holding an ``aro-telemeter`` secret
+(``_telemetry``; switched per cluster at ``/simulator/telemetry``) and Kubernetes APIs real ``kubectl``
+uses (``_kube``): each resource group's classic cluster (``/clusters/{sub}/{rg}``), one management
+cluster (``/management``) and a hosted cluster per management namespace (``/hostedclusters/{namespace}``)
+-- see ``_kubeclusters`` for how each is made and ``_kubeauth`` for client certificates, tokens and
+revocation. State persists in ``simulator.db``
 (SQLite, WAL) in the data directory. See ``_arm`` for the route table, ``_config`` for the fault rule
 format, ``_template`` for the supported template subset. This package imports nothing else from ``aro``.
 """

@@ -6,6 +6,13 @@ Routes (the ARM and admin ones matched case-insensitively, segment by segment):
 - ``/subscriptions/...``: the ARM surface (``_arm``); bearer token required; ``api-version`` required.
 - ``/simulator/faults`` (GET/PUT/DELETE), ``/simulator/requests`` (GET; ``?since=&owner=&step=``) and
   ``/simulator/autoscaler`` (GET/PUT, ``_vmss``): admin; bearer token required.
+- ``/simulator/telemetry`` (GET: every cluster that sends telemetry, ``{"value": [entry, ...]}``) and
+  ``/simulator/telemetry/{clusterID}`` (GET: its entry; PUT ``{"enabled": false | true}``: stop or resume
+  its uploads, 200 with the entry, 404 for an unknown cluster id, 400 for a bad body): admin; bearer token
+  required. Clusters holding Secret ``openshift-monitoring/aro-telemeter`` push telemetry from a
+  background task started with the app and cancelled when it stops (``_telemetry``: the entry fields and
+  the upload; ``_telemetrydata``: the secret and the body). The enabled flags live in memory, by cluster
+  id: they survive a rewritten secret or a rebuilt cluster, not a simulator restart.
 - ``/clusters/{subscription}/{resourceGroup}/...``: each resource group's classic cluster API;
   ``/management/...``: the management cluster; ``/hostedclusters/{namespace}/...``: each hosted cluster
   (``_kube``, ``_kubeclusters``). Kubernetes authentication; the health endpoints are anonymous.
@@ -31,6 +38,7 @@ from ._kubeerrors import KubeError
 from ._kubeobjects import SCHEMA as KUBE_SCHEMA
 from ._log import RequestLog
 from ._store import Store, iso
+from ._telemetry import Telemetry
 from ._token import TokenIssuer
 from ._vmss import SCHEMA as VMSS_SCHEMA
 from ._vmss import ScaleSets
@@ -57,6 +65,7 @@ class SimulatorApp:
         self.arm = ArmHandlers(self)
         self.tokens = TokenIssuer(config.token)
         self.kube = KubeAPI(self)
+        self.telemetry = Telemetry(self.store, self.kube.objects, self.kube.clusters, self.faults)
         self._opened = False
         self._open_lock = asyncio.Lock()
 
@@ -69,16 +78,19 @@ class SimulatorApp:
                 await self.log.open()
                 await self.kube.startup()
                 self.kube.watches.stopping.clear()
+                self.telemetry.start()
                 self._opened = True
 
     def stopping(self) -> None:
-        """The server is about to stop: end the long-lived responses (watches) now."""
+        """The server is about to stop: end the long-lived responses (watches) and the telemetry now."""
         self.kube.watches.stopping.set()
+        self.telemetry.cancel()
 
     async def shutdown(self) -> None:
         self.stopping()
         async with self._open_lock:
             if self._opened:
+                await self.telemetry.stop()
                 await self.log.close()
                 await self.store.close()
                 self._opened = False
@@ -239,6 +251,8 @@ class SimulatorApp:
                 return await self.scale_sets.autoscaler(req)
             if req.lsegs[1:] == ["pods", "fail"] and req.method == "POST":
                 return await self.kube.fail_pod(req)
+            if req.lsegs[1:2] == ["telemetry"]:
+                return await self.telemetry.admin(req)
             answer = self._admin(req)
             if req.lsegs[1:] == ["faults"] and req.method in ("PUT", "DELETE") and not self.faults.hangs():
                 # no "hang" rule is left: the operations they held finish now (after the step delay)

@@ -100,19 +100,31 @@ class FaultSet:
         """Whether any live rule makes operations hang."""
         return any(r.mode == "hang" and r.count != 0 for r in self._rules)
 
-    def hit(self, operation: str, *targets: str, modes: tuple[FaultMode, ...] = ("fail", "hang")) -> FaultRule | None:
-        """Consume and return the first live rule for ``operation`` (in one of ``modes``) matching any of
-        ``targets``."""
+    def _find(self, operation: str, targets: tuple[str, ...], modes: tuple[FaultMode, ...]) -> int | None:
         lowered = [t.lower() for t in targets]
         for i, rule in enumerate(self._rules):
             if rule.operation != operation or rule.count == 0 or rule.mode not in modes:
                 continue
             if rule.match is not None and not any(rule.match.lower() in t for t in lowered):
                 continue
-            if rule.count is not None:
-                self._rules[i] = replace(rule, count=rule.count - 1)
-            return rule
+            return i
         return None
+
+    def hit(self, operation: str, *targets: str, modes: tuple[FaultMode, ...] = ("fail", "hang")) -> FaultRule | None:
+        """Consume and return the first live rule for ``operation`` (in one of ``modes``) matching any of
+        ``targets``."""
+        i = self._find(operation, targets, modes)
+        if i is None:
+            return None
+        rule = self._rules[i]
+        if rule.count is not None:
+            self._rules[i] = replace(rule, count=rule.count - 1)
+        return rule
+
+    def peek(self, operation: str, *targets: str, modes: tuple[FaultMode, ...] = ("fail", "hang")) -> FaultRule | None:
+        """The rule ``hit`` would return, without consuming it (an observer such as telemetry)."""
+        i = self._find(operation, targets, modes)
+        return None if i is None else self._rules[i]
 
 
 @dataclass(frozen=True)
