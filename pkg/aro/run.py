@@ -20,6 +20,7 @@ import httpx
 from aro.admin.inspect import Inspector
 from aro.api.registry import default_catalogs
 from aro.backend.cascade import Cascades
+from aro.backend.ledger import LedgerSweeper
 from aro.backend.monitor import Monitor
 from aro.backend.operations import OperationBackend, OperationSettings
 from aro.backend.pool import Handler, WorkerPool
@@ -38,6 +39,9 @@ from aro.frontend.app import create_app
 from aro.frontend.services import Readiness, Services
 from aro.hcp.metrics import MetricsSet
 from aro.kinds import Registry, registry
+from aro.ledger.identity import ClaimNames, DevelopmentIssuer, Identity, OidcVerifier
+from aro.ledger.service import Ledger, LedgerSettings
+from aro.ledger.telemetry import UPLOAD_PATH
 from aro.steps import StepEnv, Timeouts
 from aro.util.crypto import Sealer, load_or_create_key
 from aro.util.metrics import Metrics
@@ -130,6 +134,58 @@ def make_cloud(config: Config, simulator_url: str | None) -> Cloud:
     return azure_cloud(config, sealer)
 
 
+def ledger_for(config: Config, store: Store, sealer: Sealer) -> Ledger:
+    """The account ledger over the store. Clusters send telemetry to ``ledger.telemetryUrl``, verified with
+    ``ledger.telemetryCaFile``; unset, in development, to this RP's frontend (``set_frontend_port`` corrects
+    the port once it is bound), verified by the generated CA; in production only to a configured URL."""
+    c = config.ledger
+    ca = ""
+    if c.telemetry_ca_file:
+        try:
+            ca = Path(c.telemetry_ca_file).read_text()
+        except OSError as e:
+            raise ConfigError(f"ledger.telemetryCaFile: {e.strerror}") from None
+    elif config.mode is Mode.DEVELOPMENT and not c.telemetry_url and not config.frontend.tls.cert_file:
+        ca = ensure_dev_serving_cert(config.data_path / "certs").ca_file.read_text()
+    url = c.telemetry_url
+    if url is None and config.mode is Mode.DEVELOPMENT:
+        url = f"https://localhost:{config.frontend.port}{UPLOAD_PATH}"
+    settings = LedgerSettings(
+        telemetry_seconds=c.telemetry_seconds,
+        stale_after_seconds=c.stale_after_seconds,
+        archive_after_seconds=c.archive_after_seconds,
+        sweep_seconds=c.sweep_seconds,
+        telemetry_url=url,
+        telemetry_ca=ca,
+        default_tenant_id=c.default_tenant_id,
+        sre_groups=tuple(c.sre_groups),
+    )
+    if c.default_capabilities is not None:
+        settings.default_capabilities = tuple(c.default_capabilities)
+    return Ledger(store, sealer, settings)
+
+
+def set_frontend_port(config: Config, ledger: Ledger, port: int) -> None:
+    if config.ledger.telemetry_url is None and ledger.settings.telemetry_url:
+        ledger.settings.telemetry_url = f"https://localhost:{port}{UPLOAD_PATH}"
+
+
+def identity_for(config: Config, ledger: Ledger, sealer: Sealer) -> tuple[Identity, DevelopmentIssuer | None]:
+    """Who may call the ledger: in development tokens this RP issues (`aro login`), in production those of
+    ``ledger.oidc.issuer`` (none configured: every ledger request is 401, saying so)."""
+    oidc = config.ledger.oidc
+    names = ClaimNames(oidc.username_claim, oidc.organization_claim, oidc.groups_claim)
+    if config.mode is Mode.DEVELOPMENT:
+        issuer = DevelopmentIssuer(sealer.derive("ledger-token"), config.ledger.token_seconds)
+        return Identity(issuer, ledger.organizations, config.ledger.sre_groups, names), issuer
+    if not oidc.issuer:
+        log.warning("ledger.oidc.issuer is not set: the account ledger's API refuses every request")
+        reason = "This RP has no token issuer configured (ledger.oidc.issuer)"
+        return Identity(None, ledger.organizations, config.ledger.sre_groups, names, reason), None
+    verifier = OidcVerifier(oidc.issuer, oidc.audience, oidc.jwks_url, oidc.ca_file)
+    return Identity(verifier, ledger.organizations, config.ledger.sre_groups, names), None
+
+
 def make_inspector(
     config: Config, store: Store, served: Registry, codecs: Mapping[str, Any], cloud: Cloud, sim_url: str | None
 ) -> Inspector:
@@ -173,6 +229,7 @@ def make_pool(
     metrics: Metrics,
     served: Registry,
     catalogs: Mapping[str, Sequence[Any]] | None = None,
+    ledger: Ledger | None = None,
 ) -> tuple[WorkerPool, Monitor]:
     """The worker pool (one operation backend per kind, its workflow, and the subscription cascade) and
     the monitor that starts repairs between operations."""
@@ -184,6 +241,7 @@ def make_pool(
         Timeouts(b.condition_timeout_seconds, b.condition_poll_seconds),
         catalogs if catalogs is not None else catalogs_for(config),
         codecs,
+        ledger if ledger is not None else ledger_for(config, store, sealer),
     )
     settings = OperationSettings.of(b)
     handlers = [
@@ -206,6 +264,7 @@ async def run_rp(config: Config, *, frontend: bool = True, backend: bool = True)
     catalogs = catalogs_for(config)
     sealer = sealer_for(config)
     store: Store = await open_store(config, served)
+    ledger = ledger_for(config, store, sealer)
     readiness = Readiness(store_open=True, backend_polling=not backend)
     metrics = Metrics()
     server: HTTPSServer | None = None
@@ -219,15 +278,20 @@ async def run_rp(config: Config, *, frontend: bool = True, backend: bool = True)
                 simulator = simulator_server(config)
                 await simulator.start()
             cloud = make_cloud(config, simulator.base_url if simulator else None)
-            pool, monitor = make_pool(config, store, sealer, cloud, metrics, served, catalogs)
+            pool, monitor = make_pool(config, store, sealer, cloud, metrics, served, catalogs, ledger)
+            sweeper = LedgerSweeper(ledger)
             await pool.start()
             await monitor.start()
-            closing.append(monitor.stop)
+            await sweeper.start()
+            closing += [monitor.stop, sweeper.stop]
         if frontend:
             if cloud is None:  # `aro frontend`: a cloud client for the admin API's inspector, if configured
                 with contextlib.suppress(ConfigError):
                     cloud = make_cloud(config, None)
             codecs = codecs_for(served.kinds, sealer)
+            identity, token_issuer = identity_for(config, ledger, sealer)
+            if isinstance(identity.verifier, OidcVerifier):
+                closing.append(identity.verifier.close)
             inspector = None
             if cloud is not None:
                 sim_url = simulator.base_url if simulator else config.cloud.simulator.endpoint
@@ -243,10 +307,14 @@ async def run_rp(config: Config, *, frontend: bool = True, backend: bool = True)
                 readiness=readiness,
                 codecs=codecs,
                 inspector=inspector,
+                ledger=ledger,
+                identity=identity,
+                token_issuer=token_issuer,
             )
             app = create_app(services)
             server = HTTPSServer(app, config.frontend.host, config.frontend.port, frontend_tls(config))
             await server.start()
+            set_frontend_port(config, ledger, server.port)
         if pool is not None:
             await pool.polling.wait()
         readiness.backend_polling = True

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from aro.database.containers import ALL
-from aro.database.cosmos import PARTITION_KEY_PATH, UNIQUE_KEY_PATH
+from aro.database.cosmos import PARTITION_KEY_PATH, UNIQUE_KEY_PATH, indexing_policy
 from aro.env.config import CloudMode, DatabaseMode, Mode, load
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
@@ -30,9 +30,12 @@ def test_template_containers_match_the_store() -> None:
         res = declared[spec.name]
         assert res["partitionKey"] == {"paths": [PARTITION_KEY_PATH], "kind": "Hash"}, spec.name
         assert res["uniqueKeyPolicy"] == {"uniqueKeys": [{"paths": [UNIQUE_KEY_PATH]}]}, spec.name
-        # as the Cosmos store creates them: TTL on everywhere, the spec's default or none (-1)
+        # as the Cosmos store creates them: TTL on everywhere, the spec's default or none (-1); the composite
+        # indexes its ordered queries need
         assert res["defaultTtl"] == (spec.default_ttl or -1), spec.name
+        assert res.get("indexingPolicy") == indexing_policy(spec), spec.name
     assert declared["asyncOperations"]["defaultTtl"] == 7 * 24 * 3600
+    assert len(declared["ledgerSubscriptions"]["indexingPolicy"]["compositeIndexes"]) == 21
 
 
 def test_template_database_account_and_graph_storage() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import ssl
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +35,11 @@ def _write(directory: Path, name: str, pair: pki.KeyPair) -> None:
 
 @pytest.fixture(scope="module")
 def certs(tmp_path_factory: pytest.TempPathFactory) -> Certs:
-    d = tmp_path_factory.mktemp("certs")
+    return make_certs(tmp_path_factory.mktemp("certs"))
+
+
+def make_certs(d: Path) -> Certs:
+    """A CA, the RP's serving certificate, and client certificates (arm, admin, someone; a foreign one)."""
     ca = pki.new_ca("test RP CA")
     (d / "ca.crt").write_text(ca.cert_pem)
     _write(d, "server", pki.issue(ca, "localhost", dns_names=("localhost",), ip_addresses=("127.0.0.1",)))
@@ -45,8 +50,9 @@ def certs(tmp_path_factory: pytest.TempPathFactory) -> Certs:
     return Certs(d, d / "ca.crt")
 
 
-@pytest.fixture(scope="module")
-def prod(certs: Certs, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RPProcess]:
+def start_production(certs: Certs, data: Path, **extra: str) -> RPProcess:
+    """A production-mode `aro rp` with the certificates of ``certs`` (ARM identity "arm", admin "admin") and
+    ``extra`` environment; returned once ready."""
     from tests.conftest import free_port
 
     env = {
@@ -56,22 +62,26 @@ def prod(certs: Certs, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RPP
         "ARO_FRONTEND_TLS_CA_FILE": str(certs.ca),
         "ARO_FRONTEND_AUTH_ARM_CLIENT_SUBJECT": "arm",
         "ARO_FRONTEND_AUTH_ADMIN_CLIENT_SUBJECT": "admin",
+        **extra,
     }
-    rp = RPProcess(tmp_path_factory.mktemp("prod") / "data", free_port(), env=env)
+    rp = RPProcess(data, free_port(), env=env)
     rp.start(wait=False)
-    try:
-        import time
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(rp.base_url + "/healthz/ready", verify=_ctx(certs)).status_code == 200:
+                return rp
+        except httpx.HTTPError:
+            pass
+        assert rp.proc is not None and rp.proc.poll() is None, rp.log()
+        assert time.monotonic() < deadline, rp.log()
+        time.sleep(0.05)
 
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(rp.base_url + "/healthz/ready", verify=_ctx(certs)).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert rp.proc is not None and rp.proc.poll() is None, rp.log()
-            assert time.monotonic() < deadline, rp.log()
-            time.sleep(0.05)
+
+@pytest.fixture(scope="module")
+def prod(certs: Certs, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RPProcess]:
+    rp = start_production(certs, tmp_path_factory.mktemp("prod") / "data")
+    try:
         yield rp
     finally:
         rp.stop()

@@ -137,6 +137,7 @@ class OpenShiftClusterProperties(ResourceProperties):
 
     # Set by the backend; never accepted from a request.
     infra_id: str = ""
+    cluster_id: str = ""  # the OpenShift cluster id (a uuid; the ledger's external_cluster_id)
     storage_suffix: str = ""
     kubeadmin_password: str = ""  # secret
     admin_kubeconfig: str = ""  # secret (PEM/YAML text)

@@ -10,6 +10,8 @@ What only these kinds do, declared here:
   cluster has at most one external auth. Refusals are 400 ``InvalidRequestContent`` naming the field.
 - **The credential gate** (``aro.api.hcp.credentials.credential_gate``): while a revokeCredentials runs,
   requestAdminCredential and revokeCredentials are 409 with ``Retry-After: 10`` (ARO-HCP's messages).
+- **Capabilities** (``aro.api.capabilities``, the ledger's organization labels): creating a cluster needs
+  ``hypershift``; turning on a node pool's autoscaling ``autoscale_clusters``, an Arm64 VM size ``multiarch``.
 - **The admin API** (``/admin{resourceId}``): a cluster's PATCH of ``pausedUntil``, ``featureSet`` and
   ``desiredVersion``, a node pool's of ``pausedUntil`` (``aro.api.hcp.admin``); a cluster's etcd backups
   and restores as admin actions, and the backups as an admin view (``aro.api.hcp.etcdbackup``).
@@ -20,6 +22,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from aro.api import capabilities
+from aro.api.capabilities import Need
 from aro.api.hcp import etcdbackup, v20261001
 from aro.api.hcp.admin import cluster_admin_patch, node_pool_admin_patch
 from aro.api.hcp.catalog import HcpVersion
@@ -29,6 +33,7 @@ from aro.api.hcp.externalauth import ExternalAuth
 from aro.api.hcp.names import CATALOG_NAMES, CLUSTER_NAMES, EXTERNAL_AUTH_NAMES, NODE_POOL_NAMES
 from aro.api.hcp.nodepool import NodePool
 from aro.api.hcp.versioning import channel_groups
+from aro.api.hcp.vmsizes import arm64_vm_size
 from aro.api.kind import ActionInfo, CatalogKind, Claim, OperationFamily, ResourceKind
 from aro.api.resource import Lifecycle, ProvisioningState
 from aro.api.version import AsyncAction
@@ -106,6 +111,23 @@ def external_auth_claims(ea: ExternalAuth, parent_key: str) -> Sequence[Claim]:
     )
 
 
+def cluster_capabilities(new: HcpOpenShiftCluster, current: HcpOpenShiftCluster | None) -> Sequence[Need]:
+    """Creating a hosted cluster needs the organization's hypershift capability (an update does not)."""
+    return (Need(capabilities.HYPERSHIFT),) if current is None else ()
+
+
+def node_pool_capabilities(new: NodePool, current: NodePool | None) -> Sequence[Need]:
+    """Autoscaling a pool needs autoscale_clusters, an Arm64 VM size multiarch -- when the write turns
+    them on (a pool that already has them keeps them)."""
+    needs: list[Need] = []
+    if new.properties.auto_scaling is not None and (current is None or current.properties.auto_scaling is None):
+        needs.append(Need(capabilities.AUTOSCALE_CLUSTERS, "properties.autoScaling"))
+    size = new.properties.platform.vm_size
+    if arm64_vm_size(size) and (current is None or not arm64_vm_size(current.properties.platform.vm_size)):
+        needs.append(Need(capabilities.MULTIARCH, "properties.platform.vmSize"))
+    return needs
+
+
 HCP_OPENSHIFT_CLUSTERS: ResourceKind[HcpOpenShiftCluster] = ResourceKind(
     name="hcpOpenShiftClusters",
     hub=HcpOpenShiftCluster,
@@ -121,6 +143,7 @@ HCP_OPENSHIFT_CLUSTERS: ResourceKind[HcpOpenShiftCluster] = ResourceKind(
     patch_status=202,
     versions_catalog="hcpOpenShiftVersions",
     claims=cluster_claims,
+    capabilities=cluster_capabilities,
     actions=(
         ActionInfo(
             "requestAdminCredential",
@@ -161,6 +184,7 @@ NODE_POOLS: ResourceKind[NodePool] = ResourceKind(
     patch_status=202,
     versions_catalog="hcpOpenShiftVersions",
     claims=node_pool_claims,
+    capabilities=node_pool_capabilities,
     admin_patch=node_pool_admin_patch,
 )
 

@@ -22,6 +22,7 @@ from enum import StrEnum
 from typing import Any, Generic, Protocol, TypeVar
 
 from aro.api import errors
+from aro.api.capabilities import Need
 from aro.api.errors import CloudError
 from aro.api.resource import LIFECYCLE, RESOURCE_PROVIDER, Lifecycle, ProvisioningState, Request, Resource
 from aro.api.version import AsyncAction, ValidationContext, Version
@@ -160,6 +161,15 @@ def no_claims(hub: Any, parent_key: str) -> Sequence[Claim]:
     return ()
 
 
+CapabilityRule = Callable[[Any, Any], Sequence[Need]]
+"""``(new hub, current hub or None on create) -> the organization capabilities this write needs``
+(``aro.api.capabilities``); the frontend refuses the write with 403 when the tenant's organization lacks one."""
+
+
+def no_capabilities(new: Any, current: Any) -> Sequence[Need]:
+    return ()
+
+
 class Cascade(StrEnum):
     """What a parent's delete does to the children of this kind."""
 
@@ -230,6 +240,7 @@ class ResourceKind(Generic[H]):
     tracked: bool = True  # a tracked resource (location, tags); else a proxy resource
     versions_catalog: str = ""  # the catalog kind whose enabled entries are the installable versions
     claims: ClaimRule = no_claims  # values unique within the subscription (store-enforced claims)
+    capabilities: CapabilityRule = no_capabilities  # organization capabilities a write needs (the ledger's)
     # The admin API beyond the stored document: a PATCH (None: 405), actions run as operations (POST
     # /admin{id}/{name}: 202 + Location) and read-only views (GET /admin{id}/{name}); lower-case names.
     admin_patch: AdminPatch | None = None

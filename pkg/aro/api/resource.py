@@ -103,12 +103,22 @@ class OperationProgress(Model):
     paused_since: float | None = None
 
 
+class LedgerRef(Model):
+    """A cluster's account subscription in the ledger (``aro.ledger``): the ids the backend's ledger steps
+    generate and persist before the subscription is written, so a resumed step finds it, never makes two."""
+
+    subscription_id: str = ""
+    organization_id: str = ""
+    cluster_id: str = ""  # the RP's opaque cluster id (AMS ``cluster_id``)
+
+
 class ResourceProperties(Model):
     provisioning_state: ProvisioningState = ProvisioningState.SUCCEEDED
     last_provisioning_state: ProvisioningState | None = None
     failed_provisioning_state: ProvisioningState | None = None
     last_error: dict[str, Any] | None = None
     progress: OperationProgress | None = None  # set by the backend; never accepted from a request
+    ledger: LedgerRef | None = None  # clusters: their account subscription (backend only, never rendered)
 
 
 class Resource(Model):

@@ -19,6 +19,7 @@ class ClusterContext:
     billing: Container
     cluster_doc_id: str
     timeouts: Timeouts
+    env: StepEnv
     tenant_id: str = ""
 
     @classmethod
@@ -30,11 +31,16 @@ class ClusterContext:
             billing=env.store.container(BILLING.name),
             cluster_doc_id=target.doc_id,
             timeouts=env.timeouts,
+            env=env,
         )
 
     async def update(self, mutate: Mutation[OpenShiftCluster]) -> None:
         """Persist a change to the cluster (lease-checked) and refresh ``oc``."""
         self.oc = await self.save(mutate)
+
+    @property
+    def hub(self) -> OpenShiftCluster:
+        return self.oc
 
     # --- derived facts -----------------------------------------------------------------------------
 

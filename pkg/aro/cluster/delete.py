@@ -1,12 +1,13 @@
 """Delete: the managed resource group (only if this cluster manages it) with everything in it --
 network, DNS records, storage, VMs -- then the install graph blob, then stamp the billing record's
-deletionTime."""
+deletionTime; a subscription still Reserved goes with the cluster (an Active one stays, to go Stale)."""
 
 from __future__ import annotations
 
 import logging
 
 from aro.cluster.context import ClusterContext
+from aro.cluster.ledger import LEDGER
 from aro.database import NotFound, patch
 from aro.steps import Action, Step
 from aro.util.clock import utc_now
@@ -50,4 +51,5 @@ STEPS: list[Step[ClusterContext]] = [
     Action("delete.delete_resource_group", delete_resource_group),
     Action("delete.delete_install_graph", delete_install_graph),
     Action("delete.mark_billing_deleted", mark_billing_deleted),
+    LEDGER.release("delete.ledger_release"),
 ]

@@ -1,10 +1,13 @@
-"""Install: validate, managed resource group, install assets (persisted, encrypted, to blob storage when
-configured), ARM deployment, wait for the API, remove bootstrap, record cluster data, billing."""
+"""Install: reserve the cluster's account subscription, validate, managed resource group, install assets
+(persisted, encrypted, to blob storage when configured), ARM deployment, wait for the API, remove
+bootstrap, record cluster data, the subscription's console URL and the cluster's telemetry, billing; then
+the subscription becomes Active (``aro.steps.ledger``)."""
 
 from __future__ import annotations
 
 import secrets
 import string
+import uuid
 from urllib.parse import quote
 
 from aro.api import errors
@@ -13,6 +16,7 @@ from aro.api.errors import CloudError
 from aro.cluster import assets, template
 from aro.cluster.common import api_ready, update_cluster_data
 from aro.cluster.context import ClusterContext
+from aro.cluster.ledger import LEDGER
 from aro.database import Conflict
 from aro.steps import Action, Condition, Step
 from aro.util.clock import utc_now
@@ -38,15 +42,17 @@ async def validate(ctx: ClusterContext) -> None:
 
 
 async def ensure_infra_id(ctx: ClusterContext) -> None:
-    if ctx.oc.properties.infra_id:
+    if ctx.oc.properties.infra_id and ctx.oc.properties.cluster_id:
         return
     base = "".join(c for c in ctx.oc.name.lower() if c.isalnum() or c == "-")[:20].strip("-") or "aro"
     infra = f"{base}-{''.join(secrets.choice(_LOWER) for _ in range(5))}"
     suffix = "".join(secrets.choice(_LOWER) for _ in range(10))
+    cluster_id = str(uuid.uuid4())  # the OpenShift cluster id (the installer's clusterID)
 
     def mutate(oc: OpenShiftCluster) -> None:
         oc.properties.infra_id = oc.properties.infra_id or infra
         oc.properties.storage_suffix = oc.properties.storage_suffix or suffix
+        oc.properties.cluster_id = oc.properties.cluster_id or cluster_id
 
     await ctx.update(mutate)
 
@@ -131,8 +137,10 @@ async def ensure_billing_record(ctx: ClusterContext) -> None:
 
 
 STEPS: list[Step[ClusterContext]] = [
+    LEDGER.reserve("install.ledger_reserve"),
     Action("install.validate", validate),
     Action("install.ensure_infra_id", ensure_infra_id),
+    LEDGER.record_external_id("install.ledger_external_id"),
     Action("install.ensure_resource_group", ensure_resource_group),
     Action("install.generate_install_assets", generate_install_assets),
     Action("install.persist_install_graph", persist_install_graph),
@@ -146,5 +154,8 @@ STEPS: list[Step[ClusterContext]] = [
     ),
     Action("install.remove_bootstrap", remove_bootstrap),
     Action("install.update_cluster_data", update_cluster_data),
+    LEDGER.record_console("install.ledger_console_url"),
+    LEDGER.configure_telemetry("install.configure_telemetry"),
     Action("install.ensure_billing_record", ensure_billing_record),
+    LEDGER.activate("install.ledger_activate"),
 ]

@@ -18,6 +18,39 @@ from aro.database.store import ContainerSpec
 SUBSCRIPTIONS = ContainerSpec("subscriptions", claim_path=("deleting",), claim_values=frozenset({True}))
 ASYNC_OPERATIONS = ContainerSpec("asyncOperations", default_ttl=7 * 24 * 3600)
 BILLING = ContainerSpec("billing")
+# The account ledger (``aro.ledger``): AMS-style organizations, subscriptions and labels. A subscription's
+# AMS fields that ``search`` and ``order`` name (``aro.ledger.fields`` types them) are under "subscription";
+# each is an order path (on Cosmos DB a composite index (path, id): deploy/aro.json declares the same).
+LEDGER_SUBSCRIPTION_FIELDS = (
+    "id",
+    "cluster_id",
+    "external_cluster_id",
+    "display_name",
+    "organization_id",
+    "status",
+    "plan.id",
+    "plan.type",
+    "plan.category",
+    "creator.id",
+    "creator.username",
+    "console_url",
+    "managed",
+    "cloud_provider_id",
+    "cloud_account_id",
+    "region_id",
+    "provenance",
+    "support_level",
+    "created_at",
+    "updated_at",
+    "last_telemetry_date",
+)
+LEDGER_ORGANIZATIONS = ContainerSpec("ledgerOrganizations")
+LEDGER_SUBSCRIPTIONS = ContainerSpec(
+    "ledgerSubscriptions",
+    order_paths=tuple(("subscription", *name.split(".")) for name in LEDGER_SUBSCRIPTION_FIELDS),
+)
+LEDGER_LABELS = ContainerSpec("ledgerLabels")
+LEDGER = (LEDGER_ORGANIZATIONS, LEDGER_SUBSCRIPTIONS, LEDGER_LABELS)
 
 
 def resource_container(kind: ResourceKind[Any]) -> ContainerSpec:
@@ -30,7 +63,7 @@ def resource_container(kind: ResourceKind[Any]) -> ContainerSpec:
 
 def containers_for(kinds: Kinds) -> tuple[ContainerSpec, ...]:
     """The containers a process serving ``kinds`` opens."""
-    return (*(resource_container(k) for k in kinds), SUBSCRIPTIONS, ASYNC_OPERATIONS, BILLING, CLAIMS)
+    return (*(resource_container(k) for k in kinds), SUBSCRIPTIONS, ASYNC_OPERATIONS, BILLING, CLAIMS, *LEDGER)
 
 
 ALL = containers_for(KINDS)  # the built-in kinds'

@@ -55,6 +55,13 @@ def registered_features(doc: SubscriptionDocument | None) -> frozenset[str]:
     )
 
 
+def tenant_of(doc: SubscriptionDocument | None) -> str | None:
+    """The Azure tenant the subscription belongs to (``properties.tenantId`` of ARM's notification)."""
+    props = (doc or {}).get("subscription", {}).get("properties") or {}
+    tenant = props.get("tenantId") if isinstance(props, dict) else None
+    return tenant if isinstance(tenant, str) and tenant else None
+
+
 def state_of(doc: SubscriptionDocument | None) -> SubscriptionState | None:
     if doc is None:
         return None

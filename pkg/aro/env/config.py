@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator, Mapping
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, get_origin
+from typing import Any, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -180,6 +180,49 @@ class BackendConfig(_Section):
         return self.heartbeat_seconds if self.heartbeat_seconds is not None else self.lease_seconds / 6
 
 
+class OidcConfig(_Section):
+    """Production: the OIDC issuer whose JWTs the ledger (``/api/accounts_mgmt``) accepts, verified against its
+    JWKS (``jwksUrl``, or the issuer's discovery document)."""
+
+    issuer: str | None = None
+    jwks_url: str | None = None
+    audience: str | None = None
+    ca_file: str | None = None  # extra CA bundle for the issuer's endpoints
+    username_claim: str = "preferred_username"  # falls back to ``sub``
+    organization_claim: str = "org_id"  # an organization id or an Azure tenant id; falls back to ``tid``
+    groups_claim: str = "groups"
+
+
+class LedgerConfig(_Section):
+    """The account ledger: AMS-style subscriptions that follow every cluster (docs/ledger.md)."""
+
+    # How often each cluster sends telemetry (written into the cluster at install), and when a subscription
+    # whose telemetry stopped becomes Stale, then Archived; how often the backend looks for them.
+    telemetry_seconds: float = Field(default=60.0, gt=0, le=86400)
+    stale_after_seconds: float = Field(default=3600.0, gt=0)
+    archive_after_seconds: float = Field(default=7 * 86400.0, gt=0)
+    sweep_seconds: float = Field(default=30.0, gt=0)
+    # Where clusters send telemetry (this RP's /api/telemetry/v1/upload, as the clusters reach it) and the CA
+    # that verifies it; unset: the frontend's own address and (development) the generated CA.
+    telemetry_url: str | None = None
+    telemetry_ca_file: str | None = None
+    # Capability labels every new organization gets (None: all of them; [] makes every capability opt-in).
+    default_capabilities: list[str] | None = None
+    # Groups whose members see and manage every organization's objects.
+    sre_groups: list[str] = Field(default_factory=lambda: ["aro-sre"])
+    # The tenant of a subscription registered without one (development auto-registration) and of
+    # `aro login` without --organization.
+    default_tenant_id: str = "00000000-0000-0000-0000-000000000000"
+    token_seconds: int = Field(default=12 * 3600, ge=60, le=7 * 86400)  # development tokens (`aro login`)
+    oidc: OidcConfig = Field(default_factory=OidcConfig)
+
+    @model_validator(mode="after")
+    def _order(self) -> LedgerConfig:
+        if self.archive_after_seconds <= self.stale_after_seconds:
+            raise ValueError("ledger.archiveAfterSeconds: must be longer than ledger.staleAfterSeconds")
+        return self
+
+
 class SecretsConfig(_Section):
     key_file: str | None = None  # 32-byte AEAD key; generated into dataDirectory when unset
 
@@ -195,6 +238,7 @@ class Config(_Section):
     backend: BackendConfig = Field(default_factory=BackendConfig)
     secrets: SecretsConfig = Field(default_factory=SecretsConfig)
     hcp: HcpConfig = Field(default_factory=HcpConfig)
+    ledger: LedgerConfig = Field(default_factory=LedgerConfig)
 
     @model_validator(mode="after")
     def _mode_rules(self) -> Config:
@@ -258,7 +302,14 @@ def _leaf_keys(model: type[BaseModel], prefix: tuple[str, ...] = ()) -> Iterator
         if isinstance(ann, type) and issubclass(ann, BaseModel):
             yield from _leaf_keys(ann, key)
         else:
-            yield key, get_origin(ann) in (list, dict)
+            yield key, _structured(ann)
+
+
+def _structured(ann: Any) -> bool:
+    """A list or a map (also optional: ``list[str] | None``): YAML in the environment."""
+    if get_origin(ann) in (list, dict):
+        return True
+    return any(get_origin(a) in (list, dict) for a in get_args(ann))
 
 
 def all_keys() -> list[tuple[str, ...]]:

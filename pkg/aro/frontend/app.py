@@ -13,6 +13,8 @@ from aro.api import errors
 from aro.api.errors import CloudError
 from aro.database import StoreError
 from aro.frontend import admin, operations, resources, subscriptions
+from aro.frontend.ams import PREFIX as AMS_PREFIX
+from aro.frontend.ams import create_ams_app
 from aro.frontend.arm import error_response, unrouted
 from aro.frontend.auth import ClientCertAuth
 from aro.frontend.middleware import ARMMiddleware
@@ -45,6 +47,7 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(resources.router_for(kinds.resources))
     app.include_router(operations.router_for(kinds))
     app.include_router(admin.router_for(kinds))
+    app.mount(AMS_PREFIX, create_ams_app(services))  # the account ledger (OCM's paths and errors)
 
     @app.get("/metrics", include_in_schema=False)
     async def prometheus() -> Response:

@@ -45,6 +45,7 @@ from aro.api.template import template
 from aro.api.validation import normalize_location
 from aro.database import Doc
 from aro.env.config import Config
+from aro.frontend.body import JSON, BodyError, BodyProblem, read_json
 from aro.frontend.services import Services, services_of
 
 # ARM's resource group rule (<= 90 chars, ASCII: see aro.api.kind.NameRule on why) and UUIDs.
@@ -57,10 +58,6 @@ UUID_PATTERN = r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0
 
 def _ascii_match(rx: re.Pattern[str], value: str) -> bool:
     return value.isascii() and rx.match(value.lower()) is not None
-
-
-JSON = "application/json"
-MAX_JSON_DEPTH = 64  # ARM bodies nest < 10 levels
 
 
 def json_bytes(body: Any) -> bytes:
@@ -157,37 +154,18 @@ class ArmRequest:
         InvalidRequestContent for malformed JSON, 400 RequestBodyTooLarge over the limit. An empty body
         is None when not ``required``."""
         limit = self.config.frontend.max_body_bytes
-        declared = self.request.headers.get("content-length")
-        if declared and declared.isascii() and declared.isdigit() and (len(declared) > 18 or int(declared) > limit):
-            raise body_too_large(limit)
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in self.request.stream():
-            size += len(chunk)
-            if size > limit:
-                raise body_too_large(limit)
-            chunks.append(chunk)
-        raw = b"".join(chunks)
-        content_type = self.request.headers.get("content-type", "")
-        if not raw.strip():
-            if content_type and not _is_json(content_type):
-                raise unsupported_media_type(content_type)
-            if required:
+        try:
+            return await read_json(self.request, limit, required=required)
+        except BodyError as e:
+            if e.problem is BodyProblem.TOO_LARGE:
+                raise body_too_large(limit) from None
+            if e.problem is BodyProblem.MEDIA_TYPE:
+                raise unsupported_media_type(e.detail) from None
+            if e.problem is BodyProblem.EMPTY:
                 raise CloudError(
                     400, errors.INVALID_REQUEST_CONTENT, "The request content was invalid: the body is empty."
-                )
-            return None
-        if not _is_json(content_type):
-            raise unsupported_media_type(content_type or "(none)")
-        try:
-            body = json.loads(raw, parse_constant=_reject_constant)
-        except RecursionError:
-            raise _invalid_content(f"it is nested deeper than {MAX_JSON_DEPTH} levels") from None
-        except (ValueError, UnicodeDecodeError) as e:
-            raise _invalid_content(str(e)) from None
-        if raw.count(b"{") + raw.count(b"[") > MAX_JSON_DEPTH and _too_deep(body):  # cheap test first
-            raise _invalid_content(f"it is nested deeper than {MAX_JSON_DEPTH} levels")
-        return body
+                ) from None
+            raise _invalid_content(e.detail) from None
 
 
 def _invalid_content(reason: str) -> CloudError:
@@ -196,31 +174,6 @@ def _invalid_content(reason: str) -> CloudError:
         errors.INVALID_REQUEST_CONTENT,
         f"The request content was invalid and could not be deserialized: {reason}.",
     )
-
-
-def _reject_constant(name: str) -> Any:
-    """NaN, Infinity and -Infinity are not JSON (RFC 8259), though Python's parser accepts them."""
-    raise ValueError(f"'{name}' is not a valid JSON value")
-
-
-def _too_deep(body: Any) -> bool:
-    """True if ``body`` nests objects/arrays deeper than MAX_JSON_DEPTH (the recursive code downstream --
-    merge patch, validation -- must never meet a RecursionError, which would be a 500)."""
-    stack: list[tuple[Any, int]] = [(body, 1)]
-    while stack:
-        node, depth = stack.pop()
-        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else None
-        if children is None:
-            continue
-        if depth > MAX_JSON_DEPTH:
-            return True
-        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
-    return False
-
-
-def _is_json(content_type: str) -> bool:
-    media = content_type.split(";", 1)[0].strip().lower()
-    return media == JSON or (media.startswith("application/") and media.endswith("+json"))
 
 
 def body_too_large(limit: int) -> CloudError:

@@ -6,8 +6,9 @@ configured identity: ``frontend.auth.armClientSubject`` for the public ARM route
 ``frontend.auth.adminClientSubject`` for ``/admin`` routes and ``/metrics``. A GET of an operation's
 status or result (``…/locations/{l}/{operationsstatus|operationresults|hcpOperationStatuses|
 hcpOperationResults}/{id}``) accepts either identity: the admin API's operations are polled there.
-Anything else gets 403 ``Forbidden`` with no detail. Development mode (loopback only) does not
-authenticate.
+Anything else gets 403 ``Forbidden`` with no detail. The ledger's paths (``/api/…``) authenticate with
+bearer tokens instead (``aro.frontend.ams``), so a client without a certificate reaches them. Development
+mode (loopback only) does not authenticate.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from cryptography import x509
 
 from aro.api import errors
 from aro.env.config import Config, Mode
-from aro.frontend.middleware import ASGIApp, Receive, Scope, Send, send_json
+from aro.frontend.middleware import CASE_SENSITIVE_PREFIX, ASGIApp, Receive, Scope, Send, send_json
 
 log = logging.getLogger("aro.frontend.auth")
 
@@ -57,7 +58,12 @@ class ClientCertAuth:
         return self.arm
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if not self.enabled or scope["type"] != "http" or scope["path"] in _OPEN_PATHS:
+        if (
+            not self.enabled
+            or scope["type"] != "http"
+            or scope["path"] in _OPEN_PATHS
+            or scope["path"].startswith(CASE_SENSITIVE_PREFIX)
+        ):
             await self.app(scope, receive, send)
             return
         tls = (scope.get("extensions") or {}).get("tls") or {}

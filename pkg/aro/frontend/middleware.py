@@ -3,7 +3,8 @@
 ``ARMMiddleware`` does, for every request:
 - ``x-ms-request-id``: a fresh UUID on every response;
 - lower-cases the path for routing, keeping the original in ``scope["aro.path"]`` (ARM paths are
-  case-insensitive; the casing of the creating PUT is returned);
+  case-insensitive; the casing of the creating PUT is returned) -- except under ``/api/``, the ledger's
+  OCM paths, which are case-sensitive;
 - binds request id, correlation id and client request id to the log context and logs one line per request;
 - counts requests by route and status for /metrics (``aro.frontend.metrics``).
 """
@@ -25,6 +26,8 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 log = logging.getLogger("aro.frontend")
+
+CASE_SENSITIVE_PREFIX = "/api/"  # OCM's paths (the ledger): ids are case-sensitive
 
 RequestObserver = Callable[[str, str, int, float], None]  # method, route, status, seconds
 
@@ -56,9 +59,10 @@ class ARMMiddleware:
         original = scope["path"]
         scope["aro.path"] = original
         scope["aro.request_id"] = request_id
-        scope["path"] = original.lower()
-        if "raw_path" in scope and scope["raw_path"] is not None:
-            scope["raw_path"] = scope["raw_path"].lower()
+        if not original.startswith(CASE_SENSITIVE_PREFIX):
+            scope["path"] = original.lower()
+            if "raw_path" in scope and scope["raw_path"] is not None:
+                scope["raw_path"] = scope["raw_path"].lower()
         fields = {"requestId": request_id, "method": scope["method"], "path": original}
         for name, key in (
             (b"x-ms-correlation-request-id", "correlationId"),

@@ -46,6 +46,7 @@ from aro.frontend.arm import (
     reply_bytes,
     system_data,
 )
+from aro.frontend.capabilities import require_capabilities
 from aro.frontend.paging import Pager
 from aro.frontend.subscriptions import DELETE_STATES, WRITE_STATES, registered_features, require_subscription
 
@@ -261,6 +262,7 @@ async def put_or_patch(arm: ArmRequest, kind: ResourceKind[Any], patch: bool) ->
             new.id, new.name, new.type = path.resource_id, path.name, kind.type
             kind.lifecycle.begin(new, Request.CREATE)
             new.system_data = system_data(arm.request, None, creating=True)
+            await require_capabilities(arm, kind, new, None, parent)
             taken = await claim(arm, path, kind.claims(new, path.parent_key if kind.parent is not None else ""))
             op = await w.ensure_operation(Request.CREATE, new.properties.provisioning_state)
             fresh: ResourceDocument = {
@@ -284,6 +286,7 @@ async def put_or_patch(arm: ArmRequest, kind: ResourceKind[Any], patch: bool) ->
         new = version.resource.patch(body, current, ctx) if patch else version.resource.put(body, current, ctx)
         new.id, new.name, new.type = current.id, current.name, kind.type
         new.system_data = system_data(arm.request, current.system_data, creating=False)
+        await require_capabilities(arm, kind, new, current, parent)
         return kind.patch_status if patch else 200, await w.begin(doc, new, Request.UPDATE)
 
     status, doc = await w.run(attempt)

@@ -15,6 +15,8 @@ from aro.api.resource import Resource
 from aro.database.codec import SealedCodec, codecs_for
 from aro.database.store import Doc, Store
 from aro.env.config import Config
+from aro.ledger.identity import DevelopmentIssuer, Identity
+from aro.ledger.service import Ledger
 from aro.util.crypto import Sealer
 from aro.util.metrics import Metrics
 
@@ -82,6 +84,9 @@ class Services:
     codecs: Mapping[str, SealedCodec[Any]] = field(default_factory=dict)  # container -> codec
     render_cache: RenderCache = field(default_factory=RenderCache)
     inspector: Inspector | None = None  # None: the diagnostics and metrics routes answer 503
+    ledger: Ledger | None = None  # the account ledger (/api/accounts_mgmt, telemetry, capability gate)
+    identity: Identity | None = None  # bearer tokens of the ledger's API
+    token_issuer: DevelopmentIssuer | None = None  # development: `aro login` tokens (POST /api/auth/token)
 
     def __post_init__(self) -> None:
         if not self.codecs:

@@ -1,7 +1,8 @@
-"""A hosted cluster's steps: create (identity and DNS, the release, managed resource group, client CA, the
-control plane on the management cluster, wait for its API, status), update and delete (the control plane,
-then the managed resource group; the framework has deleted the node pools and external auths before these
-run).
+"""A hosted cluster's steps: create (its account subscription, identity and DNS, the release, managed
+resource group, client CA, the control plane on the management cluster, wait for its API, status, its
+telemetry, the subscription Active), update and delete (the control plane, then the managed resource group,
+then a subscription still Reserved; the framework has deleted the node pools and external auths before
+these run). The ledger's steps are ``aro.steps.ledger``'s.
 
 An update moves the control plane to the release its version asks for (the newest enabled z-stream of
 ``version.id``, or the admin's ``desired_version`` of that line): the target is persisted first
@@ -28,6 +29,7 @@ from aro.api.hcp.cluster import ControlPlanePod, HcpOpenShiftCluster, HcpOpenShi
 from aro.api.hcp.versioning import parse_any, parse_full
 from aro.hcp import controlplane, rollout, status
 from aro.hcp.context import HostedContext, wait
+from aro.hcp.ledger import LEDGER
 from aro.steps import Action, Step
 from aro.util import pki
 
@@ -244,13 +246,18 @@ async def delete_resource_group(ctx: Ctx) -> None:
 
 
 CREATE: list[Step[Ctx]] = [
+    LEDGER.reserve("hcp.create.ledger_reserve"),
     Action("hcp.create.ensure_identity", ensure_identity),
+    LEDGER.record_external_id("hcp.create.ledger_external_id"),
     Action("hcp.create.select_release", select_release),
     Action("hcp.create.ensure_resource_group", ensure_resource_group),
     Action("hcp.create.ensure_client_ca", ensure_client_ca),
     Action("hcp.create.apply_control_plane", apply_control_plane),
     wait("hcp.create.control_plane_ready", control_plane_ready, "The control plane did not become ready."),
     Action("hcp.create.record_status", record_status),
+    LEDGER.record_console("hcp.create.ledger_console_url"),
+    LEDGER.configure_telemetry("hcp.create.configure_telemetry"),
+    LEDGER.activate("hcp.create.ledger_activate"),
 ]
 
 UPDATE: list[Step[Ctx]] = [
@@ -260,10 +267,13 @@ UPDATE: list[Step[Ctx]] = [
     wait("hcp.update.roll_control_plane", roll_control_plane, "The control plane's pods did not roll."),
     wait("hcp.update.control_plane_ready", control_plane_ready, "The control plane did not become ready."),
     Action("hcp.update.record_status", record_status),
+    LEDGER.configure_telemetry("hcp.update.configure_telemetry"),  # the version it reports changed
+    LEDGER.activate("hcp.update.ledger_activate"),  # a cluster whose create failed, mended by an update
 ]
 
 DELETE: list[Step[Ctx]] = [
     Action("hcp.delete.delete_control_plane", delete_control_plane),
     wait("hcp.delete.control_plane_gone", control_plane_gone, "The control plane was not removed."),
     Action("hcp.delete.delete_resource_group", delete_resource_group),
+    LEDGER.release("hcp.delete.ledger_release"),
 ]

@@ -16,6 +16,7 @@ from aro.api.resource import Resource
 from aro.cloud.base import Cloud
 from aro.database.codec import SealedCodec
 from aro.database.store import Store
+from aro.ledger.service import Ledger
 from aro.steps.engine import Step
 
 H = TypeVar("H", bound=Resource)
@@ -41,6 +42,7 @@ class StepEnv:
     timeouts: Timeouts
     catalogs: Mapping[str, Sequence[Any]] = field(default_factory=dict)  # catalog kind name -> its entries
     codecs: Mapping[str, SealedCodec[Any]] = field(default_factory=dict)  # container -> codec (a parent's doc)
+    ledger: Ledger | None = None  # the account ledger (clusters' subscriptions); None: not kept
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,9 @@ import os
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 PREFIX = "enc:v1:"
 
@@ -25,6 +27,12 @@ class Sealer:
         if len(key) != 32:
             raise ValueError("AEAD key must be 32 bytes")
         self._aead = AESGCM(key)
+        self._key = key
+
+    def derive(self, purpose: str) -> bytes:
+        """A 32-byte key for one other purpose (HKDF-SHA256 of the key; e.g. signing tokens), so one key
+        file serves every process of the RP without the purposes sharing a key."""
+        return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"aro:" + purpose.encode()).derive(self._key)
 
     def seal(self, plaintext: bytes, context: bytes = b"") -> str:
         nonce = os.urandom(12)

@@ -3,6 +3,8 @@ superset of what every region offers). Matched case-insensitively."""
 
 from __future__ import annotations
 
+import re
+
 ENABLED_VM_SIZES: frozenset[str] = frozenset(
     {
         "Standard_D128s_v6",
@@ -182,3 +184,12 @@ _BY_FOLDED = {s.casefold(): s for s in ENABLED_VM_SIZES}
 def enabled_vm_size(value: str) -> str | None:
     """The allow-listed spelling of ``value`` (any case), or None."""
     return _BY_FOLDED.get(value.casefold())
+
+
+_ARM64 = re.compile(r"(?i)^standard_[a-z]+\d+[a-z]*p[a-z]*_v\d+$")
+
+
+def arm64_vm_size(value: str) -> bool:
+    """Azure's Arm64 (Ampere) sizes carry a ``p`` among the feature letters after the vCPU count:
+    ``Standard_D4ps_v5``, ``Standard_E8pds_v6``."""
+    return bool(_ARM64.match(value or ""))

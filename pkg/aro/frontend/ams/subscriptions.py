@@ -1,0 +1,147 @@
+"""``/api/accounts_mgmt/v1/subscriptions``: search, get, patch and delete, as AMS serves them.
+
+The list takes ``search`` (AMS's filter language, ``aro.ledger.search``), ``order`` (``field [asc|desc], …``),
+``page`` (from 1), ``size`` (default 100, at most 1000; 0: only the total) and ``fields``; it answers
+``{kind: "SubscriptionList", page, size, total, items}``. A caller sees its own organization's
+subscriptions; an SRE sees every organization's. A subscription of another organization is 404 to others.
+
+PATCH takes ``display_name`` from the organization; an SRE may also set ``status``, ``console_url``,
+``external_cluster_id`` and ``support_level``. DELETE is an SRE's (its labels go with it).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from aro.database import Conflict, Doc, UnsupportedQuery
+from aro.database.query import Query
+from aro.frontend.ams.common import Caller, LedgerDep, answer, fields_param, json_body, paging, require_sre
+from aro.ledger.fields import SUBSCRIPTION_FIELDS, ams_time
+from aro.ledger.identity import Principal
+from aro.ledger.model import (
+    LedgerError,
+    OwnerType,
+    Status,
+    clean_text,
+    list_body,
+    not_found,
+    project,
+    render_subscription,
+)
+from aro.ledger.search import SearchError, parse_order, parse_search
+from aro.ledger.service import Ledger
+from aro.ledger.telemetry import valid_cluster_id
+
+router = APIRouter()
+BASE = "/accounts_mgmt/v1/subscriptions"
+_DEFAULT_ORDER = "created_at desc"
+SUPPORT_LEVELS = ("Eval", "Standard", "Premium", "Self-Support", "None")
+
+
+@router.get(BASE, summary="Search subscriptions")
+async def list_subscriptions(request: Request, ledger: LedgerDep, principal: Caller) -> Response:
+    page, size = paging(request)
+    fields = fields_param(request)
+    try:
+        where = parse_search(request.query_params.get("search", ""), SUBSCRIPTION_FIELDS)
+        order = parse_order(request.query_params.get("order") or _DEFAULT_ORDER, SUBSCRIPTION_FIELDS)
+    except SearchError as e:
+        raise LedgerError(400, str(e)) from None
+    scope = None if principal.sre else principal.organization_id
+    query = Query(where, order, offset=(page - 1) * size, limit=max(size, 1))
+    try:
+        docs, total = await ledger.subscriptions.search(query, scope)
+    except UnsupportedQuery as e:  # Cosmos DB: an order of several fields
+        raise LedgerError(400, f"Parameter 'order' cannot be served by this store: {e}") from None
+    items = [render_subscription(d) for d in docs[:size]]
+    if fields is not None:
+        items = [project(i, fields) for i in items]
+    return answer(list_body("SubscriptionList", items, page, total))
+
+
+async def _visible(ledger: Ledger, principal: Principal, subscription_id: str) -> Doc:
+    scope = None if principal.sre else principal.organization_id
+    doc = await ledger.subscriptions.get(subscription_id, scope)
+    if doc is None:
+        raise not_found("Subscription", subscription_id)
+    return doc
+
+
+@router.get(BASE + "/{subscription_id}", summary="Get a subscription")
+async def get_subscription(subscription_id: str, request: Request, ledger: LedgerDep, principal: Caller) -> Response:
+    body = render_subscription(await _visible(ledger, principal, subscription_id))
+    fields = fields_param(request)
+    return answer(project(body, fields) if fields is not None else body)
+
+
+def _patch(body: Any, sre: bool) -> dict[str, Any]:
+    """The fields a PATCH sets, checked (400/403 in OCM's envelope)."""
+    if not isinstance(body, dict):
+        raise LedgerError(400, "The request body must be a JSON object")
+    mine = {"display_name"}
+    theirs = {"status", "console_url", "external_cluster_id", "support_level"}
+    unknown = set(body) - mine - theirs
+    if unknown:
+        raise LedgerError(400, f"Field(s) {', '.join(sorted(unknown)[:5])} cannot be changed")
+    if not sre and set(body) & theirs:
+        raise LedgerError(403, f"Only an SRE may change {', '.join(sorted(set(body) & theirs))}")
+    out: dict[str, Any] = {}
+    if "display_name" in body:
+        out["display_name"] = clean_text(body["display_name"], "display_name", 256)
+    if "status" in body:
+        if body["status"] not in [s.value for s in Status]:
+            raise LedgerError(400, f"'status' must be one of {', '.join(s.value for s in Status)}")
+        out["status"] = body["status"]
+    if "console_url" in body:
+        url = clean_text(body["console_url"], "console_url", 512)
+        if not url.startswith("https://"):
+            raise LedgerError(400, "'console_url' must be an https URL")
+        out["console_url"] = url
+    if "external_cluster_id" in body:
+        external = clean_text(body["external_cluster_id"], "external_cluster_id", 64)
+        if not valid_cluster_id(external):
+            raise LedgerError(400, "'external_cluster_id' must be an OpenShift cluster id")
+        out["external_cluster_id"] = external
+    if "support_level" in body:
+        if body["support_level"] not in SUPPORT_LEVELS:
+            raise LedgerError(400, f"'support_level' must be one of {', '.join(SUPPORT_LEVELS)}")
+        out["support_level"] = body["support_level"]
+    return out
+
+
+@router.patch(BASE + "/{subscription_id}", summary="Change a subscription")
+async def patch_subscription(subscription_id: str, request: Request, ledger: LedgerDep, principal: Caller) -> Response:
+    doc = await _visible(ledger, principal, subscription_id)
+    changes = _patch(await json_body(request), principal.sre)
+
+    def mutate(current: Doc) -> bool:
+        sub = current["subscription"]
+        if all(sub.get(k) == v for k, v in changes.items()):
+            return False
+        if changes.get("status") == Status.ACTIVE and sub.get("status") != Status.ACTIVE:
+            current["heartbeat"] = ams_time(time.time())  # measured from now, as an activation
+        sub.update(changes)
+        return True
+
+    try:
+        updated = await ledger.subscriptions.update(doc["partitionKey"], subscription_id, mutate)
+    except Conflict:
+        raise LedgerError(409, "Another subscription of the organization has that external_cluster_id") from None
+    if updated is None:
+        raise not_found("Subscription", subscription_id)
+    return answer(render_subscription(updated))
+
+
+@router.delete(BASE + "/{subscription_id}", summary="Delete a subscription")
+async def delete_subscription(subscription_id: str, request: Request, ledger: LedgerDep, principal: Caller) -> Response:
+    doc = await _visible(ledger, principal, subscription_id)
+    require_sre(principal, "delete a subscription")
+    org_id = doc["partitionKey"]
+    for label in await ledger.labels.list(OwnerType.SUBSCRIPTION, subscription_id, org_id):
+        await ledger.labels.delete(OwnerType.SUBSCRIPTION, subscription_id, org_id, label["label"]["key"])
+    await ledger.subscriptions.delete(org_id, subscription_id)
+    return Response(status_code=204)

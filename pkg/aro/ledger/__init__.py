@@ -1,0 +1,1 @@
+"""The account ledger: AMS-compatible subscriptions, organizations and labels."""

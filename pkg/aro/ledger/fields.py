@@ -1,0 +1,56 @@
+"""The searchable and orderable fields of the ledger's objects: the names AMS users write in ``search`` and
+``order`` (``plan.id``, ``creator.username``), each with the document path it reads and its type (which
+decides how a literal is read: ``managed = 't'``).
+
+A subscription document is ``{id, partitionKey: <organization id>, key, subscription: {<the AMS object,
+snake_case, as rendered>}, heartbeat}``; the AMS names map into ``subscription``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+from aro.database.containers import LEDGER_SUBSCRIPTION_FIELDS
+from aro.database.query import Path, check_path
+
+
+class FieldType(StrEnum):
+    STRING = "string"
+    BOOLEAN = "boolean"  # literals: 't', 'f', 'true', 'false' (quoted or not)
+    TIME = "time"  # RFC 3339 strings; a literal may be a date ('2026-01-02') or a full time
+    NUMBER = "number"
+
+
+@dataclass(frozen=True)
+class Field:
+    path: Path
+    type: FieldType = FieldType.STRING
+
+    def __post_init__(self) -> None:
+        check_path(self.path)
+
+
+_TYPES = {
+    "managed": FieldType.BOOLEAN,
+    "created_at": FieldType.TIME,
+    "updated_at": FieldType.TIME,
+    "last_telemetry_date": FieldType.TIME,
+}
+
+# Every name is also an order path of the subscriptions' container (``LEDGER_SUBSCRIPTION_FIELDS``).
+SUBSCRIPTION_FIELDS: Mapping[str, Field] = {
+    name: Field(("subscription", *name.split(".")), _TYPES.get(name, FieldType.STRING))
+    for name in LEDGER_SUBSCRIPTION_FIELDS
+}
+
+
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"  # every stored time: UTC, microseconds (compares as text)
+
+
+def ams_time(epoch: float) -> str:
+    """An epoch time as the ledger stores and renders times: ``2026-05-23T08:00:18.145764Z``."""
+    import datetime as dt
+
+    return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime(TIME_FORMAT)

@@ -1,0 +1,118 @@
+"""Labels of organizations and subscriptions, and the capabilities they turn on.
+
+One label document per (owner, key), keyed ``{Organization|Subscription}:{owner id}:{label key}`` in the
+owner's organization's partition, so adding a label twice -- also by two racing requests -- updates the one
+document (the store's unique key decides, never a read-then-write).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from aro.api import capabilities
+from aro.database import Conflict, Doc, NotFound, PreconditionFailed, Store, retry_on_precondition_failed
+from aro.database.containers import LEDGER_LABELS
+from aro.ledger.fields import ams_time
+from aro.ledger.ids import new_id
+from aro.ledger.model import LABEL_KEY, MAX_LABEL_VALUE, LedgerError, OwnerType, clean_text, label_key
+
+MAX_LABELS = 100  # per owner (AMS's label list does not page: a bounded list)
+
+
+class Labels:
+    def __init__(self, store: Store) -> None:
+        self.container = store.container(LEDGER_LABELS.name)
+
+    async def list(self, owner: OwnerType, owner_id: str, organization_id: str) -> list[Doc]:
+        page = await self.container.list_page(
+            prefix=label_key(owner, owner_id, ""), partition_key=organization_id, max_items=MAX_LABELS
+        )
+        return page.items
+
+    async def get(self, owner: OwnerType, owner_id: str, organization_id: str, key: str) -> Doc | None:
+        return await self.container.get_by_key(label_key(owner, owner_id, key), organization_id)
+
+    async def put(
+        self, owner: OwnerType, owner_id: str, organization_id: str, key: str, value: str, internal: bool
+    ) -> tuple[Doc, bool]:
+        """Add a label, or change the value of the one with this key; ``(document, created)``."""
+        if len(await self.list(owner, owner_id, organization_id)) >= MAX_LABELS:
+            existing = await self.get(owner, owner_id, organization_id, key)
+            if existing is None:
+                raise LedgerError(400, f"A {owner.value.lower()} has at most {MAX_LABELS} labels")
+        now = ams_time(time.time())
+        label: dict[str, Any] = {
+            "id": new_id(),
+            "key": key,
+            "value": value,
+            "internal": internal,
+            "type": owner.value,
+            "organization_id": organization_id,
+            "created_at": now,
+            "updated_at": now,
+        }
+        if owner is OwnerType.SUBSCRIPTION:
+            label["subscription_id"] = owner_id
+        doc: Doc = {
+            "id": label["id"],
+            "partitionKey": organization_id,
+            "key": label_key(owner, owner_id, key),
+            "label": label,
+        }
+        try:
+            return await self.container.create(doc), True
+        except Conflict:
+            pass
+
+        async def update() -> Doc:
+            current = await self.get(owner, owner_id, organization_id, key)
+            if current is None:
+                raise PreconditionFailed("deleted meanwhile")  # create again on the next attempt
+            current["label"].update(value=value, internal=internal, updated_at=ams_time(time.time()))
+            return await self.container.replace(current)
+
+        return await retry_on_precondition_failed(update), False
+
+    async def delete(self, owner: OwnerType, owner_id: str, organization_id: str, key: str) -> bool:
+        async def attempt() -> bool:
+            doc = await self.get(owner, owner_id, organization_id, key)
+            if doc is None:
+                return False
+            try:
+                await self.container.delete(doc)
+            except NotFound:
+                return False
+            return True
+
+        return await retry_on_precondition_failed(attempt)
+
+    async def capabilities(self, organization_id: str, subscription_id: str | None = None) -> frozenset[str]:
+        """The capabilities turned on for an organization, and for one cluster's subscription its
+        ``capability.cluster.*`` ones."""
+        docs = await self.list(OwnerType.ORGANIZATION, organization_id, organization_id)
+        if subscription_id:
+            cluster = await self.list(OwnerType.SUBSCRIPTION, subscription_id, organization_id)
+            docs += [d for d in cluster if d["label"]["key"].startswith("capability.cluster.")]
+        return frozenset(
+            d["label"]["key"]
+            for d in docs
+            if d["label"]["key"].startswith("capability.") and capabilities.enabled(str(d["label"]["value"]))
+        )
+
+
+def check_label(body: Any) -> tuple[str, str, bool]:
+    """A label as POSTed: ``{key, value, internal?}`` (400 in OCM's envelope otherwise)."""
+    if not isinstance(body, dict):
+        raise LedgerError(400, "The label must be a JSON object with 'key' and 'value'")
+    unknown = set(body) - {"key", "value", "internal", "kind", "id", "href", "type"}
+    if unknown:
+        raise LedgerError(400, f"Unknown label field(s): {', '.join(sorted(unknown)[:5])}")
+    key = clean_text(body.get("key"), "key", 255)
+    if not LABEL_KEY.match(key):
+        raise LedgerError(400, "'key' must be letters, digits, '.', '_', '/' or '-', starting with a letter or digit")
+    value = clean_text(body.get("value", ""), "value", MAX_LABEL_VALUE)
+    internal = body.get("internal", False)
+    if not isinstance(internal, bool):
+        raise LedgerError(400, "'internal' must be true or false")
+    return key, value, internal

@@ -1,0 +1,231 @@
+"""The ledger over both real stores (SQLite; Cosmos DB on the local server): every transition idempotent and
+race-free, and the steps safe to re-run after a crash at any line (a resumed step never makes a second
+subscription)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from aro.api.cluster import OpenShiftCluster
+from aro.api.resource import SystemData
+from aro.database import Store
+from aro.database.containers import ALL, LEDGER_SUBSCRIPTIONS
+from aro.database.cosmos import CosmosStore
+from aro.database.query import Query
+from aro.database.sqlite import SQLiteStore
+from aro.ledger.model import CLASSIC_PLAN, Status
+from aro.ledger.service import Ledger, LedgerSettings
+from aro.ledger.subscriptions import ClusterRecord
+from aro.steps import StepEnv, Timeouts
+from aro.steps.ledger import ClusterLedger
+from aro.util.crypto import Sealer
+
+TENANT = "7f1c2d3e-0000-4000-8000-000000000001"
+AZURE_SUB = "00000000-0000-4000-8000-0000000000aa"
+
+
+@pytest.fixture(params=["sqlite", "cosmos"])
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
+    """The RP's containers on each store: SQLite, and Cosmos DB on the local server (a database per test)."""
+    s: Store
+    if request.param == "sqlite":
+        s = await SQLiteStore(tmp_path / "aro.db", ALL).open()
+    else:
+        server = request.getfixturevalue("cosmos_server")
+        spec = server.spec(server.new_database("ledger"))
+        s = await CosmosStore(
+            spec["endpoint"], ALL, database=spec["database"], key=spec["key"], ca_file=spec.get("caFile")
+        ).open()
+    yield s
+    await s.close()
+
+
+@pytest.fixture
+def ledger(store: Store) -> Ledger:
+    return Ledger(store, Sealer(os.urandom(32)), LedgerSettings(default_tenant_id=TENANT))
+
+
+async def all_subscriptions(store: Store) -> list[dict[str, Any]]:
+    return await store.container(LEDGER_SUBSCRIPTIONS.name).query(Query(limit=1000))
+
+
+async def test_one_organization_per_tenant_even_when_racing(ledger: Ledger) -> None:
+    orgs = await asyncio.gather(*(ledger.organizations.for_tenant(TENANT) for _ in range(8)))
+    assert len({o["id"] for o in orgs}) == 1
+    org = orgs[0]
+    assert org["organization"]["external_id"] == TENANT and org["seeded"] is True
+    assert await ledger.labels.capabilities(org["id"]) == frozenset(ledger.settings.default_capabilities)
+    assert (await ledger.organizations.for_tenant(TENANT.upper()))["id"] == org["id"]
+
+
+async def test_an_interrupted_seeding_is_finished_by_the_next_lookup(store: Store) -> None:
+    ledger = Ledger(
+        store, Sealer(os.urandom(32)), LedgerSettings(default_capabilities=("capability.a", "capability.b"))
+    )
+    org = await ledger.organizations.for_tenant(TENANT)
+    # a crash after the organization was written, before its labels: undo the seeding
+    for key in ("capability.a", "capability.b"):
+        await ledger.labels.delete(*_org_label(org["id"]), key)
+    await store.container("ledgerOrganizations").replace({**org, "seeded": False})
+    again = await ledger.organizations.get(org["id"])
+    assert again is not None and again["seeded"] is True
+    assert await ledger.labels.capabilities(org["id"]) == {"capability.a", "capability.b"}
+
+
+def _org_label(org_id: str) -> tuple[Any, str, str]:
+    from aro.ledger.model import OwnerType
+
+    return OwnerType.ORGANIZATION, org_id, org_id
+
+
+def _record(org_id: str, sub_id: str = "2AAAAAAAAAAAAAAAAAAAAAAAAAA") -> ClusterRecord:
+    return ClusterRecord(
+        sub_id, org_id, "c" * 32, "demo", CLASSIC_PLAN, "/subscriptions/x/rg/demo", AZURE_SUB, "eastus"
+    )
+
+
+async def test_reserve_is_idempotent_and_transitions_are_conditional(ledger: Ledger, store: Store) -> None:
+    org = (await ledger.organizations.for_tenant(TENANT))["id"]
+    subs = ledger.subscriptions
+    docs = await asyncio.gather(*(subs.reserve(_record(org)) for _ in range(5)))
+    assert len({d["etag"] for d in docs}) == 1 and len(await all_subscriptions(store)) == 1
+    sid = docs[0]["id"]
+
+    await subs.set_external_id(org, sid, "11111111-1111-4111-8111-111111111111")
+    await subs.set_external_id(org, sid, "22222222-2222-4222-8222-222222222222")  # a retried install's
+    doc = await subs.get(sid)
+    assert doc is not None and doc["subscription"]["external_cluster_id"].startswith("2222")
+    assert doc["key"] == "external:22222222-2222-4222-8222-222222222222"
+
+    assert (await subs.activate(org, sid))["subscription"]["status"] == Status.ACTIVE  # type: ignore[index]
+    stale = await subs.update(org, sid, lambda d: d["subscription"].update(status="Stale") or True)
+    assert stale is not None
+    await subs.activate(org, sid)  # past Reserved: left alone
+    assert (await subs.get(sid))["subscription"]["status"] == "Stale"  # type: ignore[index]
+    assert await subs.release(org, sid) is False  # not Reserved: it stays
+    assert await subs.get(sid) is not None
+
+
+async def test_release_deletes_only_a_reserved_subscription(ledger: Ledger) -> None:
+    org = (await ledger.organizations.for_tenant(TENANT))["id"]
+    doc = await ledger.subscriptions.reserve(_record(org))
+    assert await ledger.subscriptions.release(org, doc["id"]) is True
+    assert await ledger.subscriptions.get(doc["id"]) is None
+    assert await ledger.subscriptions.release(org, doc["id"]) is False  # again: nothing to do
+
+
+async def test_racing_reports_of_an_unknown_cluster_file_one_subscription(ledger: Ledger, store: Store) -> None:
+    org = (await ledger.organizations.for_tenant(TENANT))["id"]
+    external = "33333333-3333-4333-8333-333333333333"
+    await asyncio.gather(*(ledger.subscriptions.ingest(org, external, {"health_state": "healthy"}) for _ in range(8)))
+    [doc] = await all_subscriptions(store)
+    assert doc["subscription"]["provenance"] == "Telemetry" and doc["subscription"]["status"] == "Active"
+    assert doc["subscription"]["last_telemetry_date"] and doc["subscription"]["metrics"] == [
+        {"health_state": "healthy"}
+    ]
+
+    # the cluster's own subscription learns the id later: it takes the unsubscribed one's place
+    mine = await ledger.subscriptions.reserve(_record(org))
+    await ledger.subscriptions.set_external_id(org, mine["id"], external)
+    [only] = await all_subscriptions(store)
+    assert only["id"] == mine["id"] and only["subscription"]["provenance"] == "Provisioning"
+
+
+async def test_sweep_ages_silent_subscriptions_and_a_report_wins_the_race(ledger: Ledger, store: Store) -> None:
+    org = (await ledger.organizations.for_tenant(TENANT))["id"]
+    subs = ledger.subscriptions
+    quiet = await subs.reserve(_record(org, "3QUIETAAAAAAAAAAAAAAAAAAAAA"))
+    await subs.activate(org, quiet["id"])
+    reserved = await subs.reserve(_record(org, "4RESERVEDAAAAAAAAAAAAAAAAAA"))
+    now = time.time()
+    assert await subs.sweep(now + 10, stale_after=5, archive_after=60) == (1, 0)
+    assert (await subs.get(quiet["id"]))["subscription"]["status"] == "Stale"  # type: ignore[index]
+    assert (await subs.get(reserved["id"]))["subscription"]["status"] == "Reserved"  # type: ignore[index]
+    assert await subs.sweep(now + 100, stale_after=5, archive_after=60) == (0, 1)
+    assert (await subs.get(quiet["id"]))["subscription"]["status"] == "Archived"  # type: ignore[index]
+
+    # a report that lands between the sweep's query and its write wins: the write is conditional
+    await subs.update(org, quiet["id"], lambda d: d["subscription"].update(status="Active") or True)
+    container = store.container(LEDGER_SUBSCRIPTIONS.name)
+    real_query = container.query
+
+    async def query_then_report(q: Query, **kw: Any) -> list[dict[str, Any]]:
+        found = await real_query(q, **kw)
+        if found:
+            await subs.update(org, quiet["id"], lambda d: d.update(heartbeat="9999") or True)  # a fresh report
+        return found
+
+    container.query = query_then_report  # type: ignore[method-assign]
+    try:
+        assert (await subs.sweep(now + 1000, stale_after=5, archive_after=60))[0] == 0
+    finally:
+        container.query = real_query  # type: ignore[method-assign]
+    assert (await subs.get(quiet["id"]))["subscription"]["status"] == "Active"  # type: ignore[index]
+
+
+# --- the steps ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Ctx:
+    """A step context as the backend builds one: the hub as persisted, a lease-checked save (here: kept in
+    memory; ``crash_after_save`` raises once the save is done, as a worker killed right after it)."""
+
+    hub: OpenShiftCluster
+    env: StepEnv
+    saves: int = 0
+    crash_after_save: bool = False
+
+    async def update(self, mutate: Any) -> None:
+        new = self.hub.copy_deep()
+        mutate(new)
+        self.hub = new
+        self.saves += 1
+        if self.crash_after_save:
+            self.crash_after_save = False
+            raise ConnectionError("killed after the save")
+
+
+async def test_a_resumed_reserve_never_makes_a_second_subscription(ledger: Ledger, store: Store) -> None:
+    steps = ClusterLedger(CLASSIC_PLAN, lambda h: h.properties.cluster_id, lambda h: "", lambda h: "", _no_api)
+    reserve = steps.reserve("test.ledger_reserve").fn
+    hub = OpenShiftCluster(
+        id=f"/subscriptions/{AZURE_SUB}/resourceGroups/rg/providers/Microsoft.RedHatOpenShift/openShiftClusters/demo",
+        name="demo",
+        location="eastus",
+        system_data=SystemData(created_by="alice@example.com"),
+    )
+    ctx = Ctx(hub, StepEnv(store, None, Timeouts(), ledger=ledger), crash_after_save=True)  # type: ignore[arg-type]
+    with pytest.raises(ConnectionError):
+        await reserve(ctx)  # the ids are persisted, then the worker dies before the subscription is written
+    assert await all_subscriptions(store) == []
+    ref = ctx.hub.properties.ledger
+    assert ref is not None and ref.subscription_id
+
+    await reserve(ctx)  # the takeover runs the step again
+    await reserve(ctx)  # and once more (a crash after the write, before the step was recorded as done)
+    [doc] = await all_subscriptions(store)
+    assert doc["id"] == ref.subscription_id and ctx.saves == 1
+    sub = doc["subscription"]
+    assert sub["status"] == "Reserved" and sub["display_name"] == "demo" and sub["cluster_id"] == ref.cluster_id
+    assert sub["creator"]["username"] == "alice@example.com" and sub["cloud_account_id"] == AZURE_SUB
+    org = await ledger.organizations.for_tenant(TENANT)
+    assert sub["organization_id"] == org["id"] == ref.organization_id  # the default tenant's (not registered)
+
+    # every other step is a no-op before reserve, and none runs without a ledger
+    bare = Ctx(hub, StepEnv(store, None, Timeouts()))  # type: ignore[arg-type]
+    for step in (steps.reserve("a.b"), steps.activate("a.c"), steps.release("a.d"), steps.record_console("a.e")):
+        await step.fn(bare)
+    assert bare.saves == 0 and len(await all_subscriptions(store)) == 1
+
+
+async def _no_api(ctx: Any) -> Any:
+    raise AssertionError("no cluster API in this test")
