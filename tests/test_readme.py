@@ -49,6 +49,8 @@ def test_walkthrough_runs_command_by_command(rp_factory: Any, tmp_path: Path) ->
     assert "\n4\n" in out, "scaled to 4 workers"
     assert "client-certificate-data" in (work / "admin.kubeconfig").read_text()
     assert "client-certificate-data" in (work / "demo2.kubeconfig").read_text()
+    assert '"username": "alice"' in out and '"display_name": "demo2"' in out, "the ledger: aro login, aro ocm"
+    assert '"name": "capability.organization.hypershift"' in out
     hcp = (work / "hcp1.kubeconfig").read_text()  # aro hcp: the signed certificate and the CLI's own key
     assert "client-certificate-data" in hcp and "client-key-data" in hcp
 

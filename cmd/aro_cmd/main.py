@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import typer
 
-from aro_cmd import admin, cluster, hcp, rp
+from aro_cmd import admin, cluster, hcp, ocm, rp
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="aro: a resource provider for OpenShift clusters")
 rp.register(app)
 admin.register(app)
 cluster.register(app)
 hcp.register(app)
+ocm.register(app)
 
 
 def main() -> None:

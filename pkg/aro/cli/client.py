@@ -20,7 +20,7 @@ TIMEOUT_SECONDS = 30.0
 _NO_BODY: Any = object()
 
 
-def _ssl_context(settings: Settings) -> ssl.SSLContext:
+def ssl_context(settings: Settings) -> ssl.SSLContext:
     try:
         if settings.ca_file is not None:
             context = ssl.create_default_context(cafile=str(settings.ca_file))
@@ -44,7 +44,7 @@ class ArmClient:
         self.settings = settings
         self.http = httpx.Client(
             base_url=settings.endpoint,
-            verify=_ssl_context(settings),
+            verify=ssl_context(settings),
             timeout=TIMEOUT_SECONDS,
             headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
             transport=transport,
@@ -111,22 +111,31 @@ class ArmClient:
             next_url = str(link) if link else None
 
     def _transport_error(self, e: httpx.HTTPError) -> CliError:
-        where = self.settings.endpoint
-        hint = "is the RP running? (make run) Set the endpoint with --endpoint, AROCLI_ENDPOINT or the client config."
-        if isinstance(e, httpx.TimeoutException):
-            return CliError(f"the RP at {where} did not answer within {TIMEOUT_SECONDS:g}s ({type(e).__name__})", hint)
-        text = str(e) or type(e).__name__
-        if "CERTIFICATE_VERIFY_FAILED" in text or "certificate verify failed" in text:
-            ca = self.settings.ca_file
-            return CliError(
-                f"the RP's TLS certificate at {where} is not trusted"
-                + (f" by the CA bundle {ca}" if ca else " by the system trust store"),
-                "pass the RP's CA with --ca-file or AROCLI_CA_FILE (a development RP writes it to "
-                "<dataDirectory>/certs/ca.crt, by default ./.aro/certs/ca.crt).",
-            )
-        if isinstance(e, httpx.ConnectError):
-            return CliError(f"cannot reach the RP at {where}: {_reason(text)}", hint)
-        return CliError(f"request to the RP at {where} failed: {_reason(text)}", hint)
+        return transport_error(
+            e,
+            self.settings,
+            "is the RP running? (make run) Set the endpoint with --endpoint, AROCLI_ENDPOINT or the client config.",
+        )
+
+
+def transport_error(e: httpx.HTTPError, settings: Settings, hint: str) -> CliError:
+    """A request that got no answer, said so the user can act: a timeout, an untrusted certificate (with
+    where the CA comes from), a refused connection."""
+    where = settings.endpoint
+    if isinstance(e, httpx.TimeoutException):
+        return CliError(f"the RP at {where} did not answer within {TIMEOUT_SECONDS:g}s ({type(e).__name__})", hint)
+    text = str(e) or type(e).__name__
+    if "CERTIFICATE_VERIFY_FAILED" in text or "certificate verify failed" in text:
+        ca = settings.ca_file
+        return CliError(
+            f"the RP's TLS certificate at {where} is not trusted"
+            + (f" by the CA bundle {ca}" if ca else " by the system trust store"),
+            "pass the RP's CA with --ca-file or AROCLI_CA_FILE (a development RP writes it to "
+            "<dataDirectory>/certs/ca.crt, by default ./.aro/certs/ca.crt).",
+        )
+    if isinstance(e, httpx.ConnectError):
+        return CliError(f"cannot reach the RP at {where}: {_reason(text)}", hint)
+    return CliError(f"request to the RP at {where} failed: {_reason(text)}", hint)
 
 
 def _reason(text: str) -> str:
