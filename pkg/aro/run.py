@@ -158,7 +158,6 @@ def ledger_for(config: Config, store: Store, sealer: Sealer) -> Ledger:
         telemetry_url=url,
         telemetry_ca=ca,
         default_tenant_id=c.default_tenant_id,
-        sre_groups=tuple(c.sre_groups),
     )
     if c.default_capabilities is not None:
         settings.default_capabilities = tuple(c.default_capabilities)

@@ -30,7 +30,6 @@ class LedgerSettings:
     telemetry_url: str | None = None  # None: clusters are not told to send telemetry
     telemetry_ca: str = ""  # PEM that verifies telemetry_url ("" = the system trust store)
     default_capabilities: Sequence[str] = field(default_factory=lambda: sorted(capabilities.NAMES))
-    sre_groups: Sequence[str] = ("aro-sre",)
     default_tenant_id: str = "00000000-0000-0000-0000-000000000000"
 
 

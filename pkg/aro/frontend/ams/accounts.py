@@ -10,7 +10,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from aro.frontend.ams.common import Caller, LedgerDep, answer, json_body, services
+from aro.frontend.ams.common import Caller, LedgerDep, answer, json_body
+from aro.frontend.services import services_of
 from aro.ledger.model import LedgerError, OwnerType, href, not_found, render_organization
 
 router = APIRouter()
@@ -59,7 +60,7 @@ def _loopback(request: Request) -> bool:
 
 @router.post("/auth/token", summary="A development token (`aro login`)")
 async def token(request: Request, ledger: LedgerDep) -> Response:
-    issuer = services(request).token_issuer
+    issuer = services_of(request).token_issuer
     if issuer is None:
         raise LedgerError(404, "Tokens are issued here only in development mode; use the OIDC issuer")
     if not _loopback(request):

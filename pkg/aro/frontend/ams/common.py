@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse, Response
 
 from aro.database.query import MAX_LIMIT
 from aro.frontend.body import BodyError, BodyProblem, read_json
-from aro.frontend.services import Services, services_of
+from aro.frontend.services import services_of
 from aro.ledger.identity import Principal
 from aro.ledger.model import LedgerError
 from aro.ledger.service import Ledger
@@ -20,10 +20,6 @@ MAX_PAGE = 1_000_000
 DEFAULT_SIZE = 100
 MAX_BODY_BYTES = 64 * 1024
 _DIGITS = re.compile(r"^[0-9]{1,7}\Z")
-
-
-def services(request: Request) -> Services:
-    return services_of(request)
 
 
 def ledger_of(request: Request) -> Ledger:

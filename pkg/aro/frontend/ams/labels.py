@@ -33,6 +33,13 @@ async def owner(ledger: Ledger, principal: Principal, kind: OwnerType, owner_id:
     return org_id, doc
 
 
+async def label(ledger: Ledger, kind: OwnerType, owner_id: str, org_id: str, key: str) -> Doc:
+    doc = await ledger.labels.get(kind, owner_id, org_id, key)
+    if doc is None:
+        raise LedgerError(404, f"Label '{key[:64]}' not found")
+    return doc
+
+
 def may_write(principal: Principal, kind: OwnerType, internal: bool) -> None:
     if kind is OwnerType.ORGANIZATION:
         require_sre(principal, "change an organization's labels (its capabilities)")
@@ -52,10 +59,7 @@ def _routes(kind: OwnerType) -> None:
     @router.get(base + "/{key:path}", summary=f"Get a label of a {kind.value.lower()}")
     async def get_label(owner_id: str, key: str, ledger: LedgerDep, principal: Caller) -> Response:
         org_id, _ = await owner(ledger, principal, kind, owner_id)
-        doc = await ledger.labels.get(kind, owner_id, org_id, key)
-        if doc is None:
-            raise LedgerError(404, f"Label '{key[:64]}' not found")
-        return answer(render_label(doc))
+        return answer(render_label(await label(ledger, kind, owner_id, org_id, key)))
 
     @router.post(base, summary=f"Add or change a label of a {kind.value.lower()}")
     async def add_label(owner_id: str, request: Request, ledger: LedgerDep, principal: Caller) -> Response:
@@ -69,9 +73,7 @@ def _routes(kind: OwnerType) -> None:
     @router.delete(base + "/{key:path}", summary=f"Delete a label of a {kind.value.lower()}")
     async def delete_label(owner_id: str, key: str, ledger: LedgerDep, principal: Caller) -> Response:
         org_id, _ = await owner(ledger, principal, kind, owner_id)
-        current = await ledger.labels.get(kind, owner_id, org_id, key)
-        if current is None:
-            raise LedgerError(404, f"Label '{key[:64]}' not found")
+        current = await label(ledger, kind, owner_id, org_id, key)
         may_write(principal, kind, bool(current["label"].get("internal")))
         await ledger.labels.delete(kind, owner_id, org_id, key)
         return Response(status_code=204)
