@@ -183,7 +183,7 @@ class OperationBackend(Generic[H, C]):
             return
         deadline = self._deadline(op, hub, request)
         if time.time() >= deadline:
-            await self._finish(work, request, self._timed_out(request))
+            await self._finish(work, request, self._timed_out(request, hub, op_id))
             return
         orphaned = await self._orphaned(work.doc) if request != Request.DELETE else None
         if orphaned is not None:
@@ -220,7 +220,7 @@ class OperationBackend(Generic[H, C]):
             raise  # not ours to finish any more: the pool logs it (and gives a superseded item back)
         except Exception as exc:
             if scope.expired():
-                await self._finish(work, request, self._timed_out(request))
+                await self._finish(work, request, self._timed_out(request, latest[0], op_id))
                 return
             outcome = classify(exc)
             if outcome.bug:
@@ -282,13 +282,18 @@ class OperationBackend(Generic[H, C]):
         log.info("paused: reconciliation waits", extra={"request": request, "pausedUntil": until})
         return True
 
-    def _timed_out(self, request: str) -> CloudError:
-        return CloudError(
-            500,
-            errors.OPERATION_TIMED_OUT,
+    def _timed_out(self, request: str, hub: H | None = None, op_id: str | None = None) -> CloudError:
+        """OperationTimedOut; naming the temporary error that kept the operation re-queued, if one did
+        (whether the deadline passes in the re-queue, while the item waits, or inside the next run)."""
+        message = (
             f"The {request.lower()} operation did not complete within its deadline of "
-            f"{_duration(self.settings.deadline(request))} and has failed.",
+            f"{_duration(self.settings.deadline(request))} and has failed."
         )
+        record = hub.properties.progress if hub is not None else None
+        last = record.delayed_error if record is not None and is_current(record, request, op_id) else None
+        if last and last.get("code"):
+            message += f" The last error was {last['code']}: {last.get('message', '')}"
+        return CloudError(500, errors.OPERATION_TIMED_OUT, message)
 
     async def _orphaned(self, doc: Doc) -> CloudError | None:
         """For a child: a Conflict error when its parent is gone or being deleted (else None)."""
