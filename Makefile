@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ARGS ?=
 
-.PHONY: run test lint typecheck unit bench soak clean venv
+.PHONY: run test lint typecheck unit bench soak clean venv browser
 
 venv: $(STAMP)
 
@@ -36,8 +36,21 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-unit: $(STAMP) node_modules/.installed
+unit: $(STAMP) node_modules/.installed browser
 	$(BIN)/pytest $(ARGS)
+
+## browser: headless Chromium (Debian's `chromium`) for the simulator console's tests, installed with apt-get
+## when missing and possible; without it those tests fail under CI=true and are skipped elsewhere.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if command -v apt-get >/dev/null 2>&1 && { [ "$$(id -u)" = 0 ] || sudo -n true 2>/dev/null; }; then \
+	    SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo -n); \
+	    echo "browser: installing chromium (apt-get)"; \
+	    $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null 2>&1 || \
+	      { $$SUDO apt-get update -qq >/dev/null 2>&1 && \
+	        $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null 2>&1; } || \
+	      echo "browser: could not install chromium"; \
+	  else echo "browser: chromium missing and apt-get unavailable (or not root)"; fi; }
 
 ## bench: performance figures (not part of `make test`): one table, and bench-results/bench.json.
 ## Installs wrk with apt-get when missing and possible (else an httpx load generator is used and named).

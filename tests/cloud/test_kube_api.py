@@ -193,6 +193,11 @@ async def test_rbac_service_account_tokens_and_impersonation(
 ) -> None:
     admin, url = await install_classic(sim, cloud, tmp_path, "c4-pqrst")
     (await kubectl(admin, "create", "serviceaccount", "reader")).ok()
+    # a service account gets exactly what RBAC grants (the built-in reader rule is for humans): bind it a reader role
+    resources = "--resource=configmaps,pods,nodes,serviceaccounts"
+    (await kubectl(admin, "create", "clusterrole", "reader", "--verb=get,list,watch", resources)).ok()
+    binding = ("clusterrolebinding", "reader", "--clusterrole=reader", "--serviceaccount=default:reader")
+    (await kubectl(admin, "create", *binding)).ok()
     token_secret = {
         "apiVersion": "v1",
         "kind": "Secret",

@@ -49,7 +49,11 @@ async def test_api_rules_status_objects_and_bounds(tmp_path: Path) -> None:
             assert resources["secrets"]["kind"] == "Secret" and "create" in resources["nodes"]["verbs"]  # stored here
             assert (await http.get("/management/api")).json()["versions"] == ["v1"]
             groups = (await http.get("/management/apis")).json()["groups"]
-            assert [g["name"] for g in groups] == ["authentication.k8s.io", "authorization.k8s.io"]
+            assert [g["name"] for g in groups] == [
+                "authentication.k8s.io",
+                "authorization.k8s.io",
+                "rbac.authorization.k8s.io",
+            ]
 
             async def status(resp: httpx.Response) -> tuple[int, str]:
                 body = resp.json()

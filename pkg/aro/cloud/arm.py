@@ -24,6 +24,10 @@ The same class talks to Azure or to the simulator; only the endpoint, the creden
   408/429/5xx answer that outlasted the retries and an unreachable endpoint are marked ``temporary``.
 - Every request carries the per-call headers from ``aro.cloud.context`` (``x-aro-lease-owner``,
   ``x-aro-step``) plus those of ``extra_headers_provider``.
+- Actions (``post_action``: a VM's or a scale set's ``deallocate`` / ``start``, hibernation's
+  ``deallocate_machines`` / ``start_machines``): ``POST {id}/{action}`` through the same client and
+  pipeline, followed by the SDK's ARM LRO poller (``AsyncARMPolling``: ``Azure-AsyncOperation``, then
+  ``Location``), the way azure-mgmt-compute's ``begin_deallocate`` / ``begin_start`` do it.
 """
 
 from __future__ import annotations
@@ -42,10 +46,13 @@ import httpx
 from azure.core.credentials import TokenCredential
 from azure.core.credentials_async import AsyncTokenCredential
 from azure.core.exceptions import AzureError, HttpResponseError, ResourceNotFoundError
-from azure.core.pipeline import PipelineRequest
+from azure.core.pipeline import PipelineRequest, PipelineResponse
 from azure.core.pipeline.policies import AsyncRetryPolicy, SansIOHTTPPolicy
 from azure.core.pipeline.transport import AioHttpTransport
+from azure.core.polling import AsyncLROPoller
 from azure.core.rest import HttpRequest
+from azure.mgmt.core.exceptions import ARMErrorFormat
+from azure.mgmt.core.polling.async_arm_polling import AsyncARMPolling
 from azure.mgmt.resource.resources.aio import ResourceManagementClient
 
 from aro.api.errors import CLUSTER_RESOURCE_GROUP_ALREADY_EXISTS, DEPLOYMENT_FAILED, CloudError
@@ -79,6 +86,9 @@ DEPLOYMENTS_API_VERSION = "2025-04-01"
 _UNAVAILABLE = "ServiceUnavailable"
 _RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 _MAX_PAGES = 100  # of one collection GET
+COMPUTE_API_VERSION = "2024-07-01"
+_MACHINE_TYPES = frozenset({"microsoft.compute/virtualmachines", "microsoft.compute/virtualmachinescalesets"})
+_POWER_CONCURRENCY = 16  # machines deallocated or started at once (each an LRO of its own)
 
 
 @dataclass(frozen=True)
@@ -438,6 +448,72 @@ class ArmCloud:
         except AzureError as e:
             raise cloud_error(e) from e
 
+    # -- actions: hibernation -------------------------------------------------------------------------------
+
+    async def post_action(
+        self, resource_id: str, action: str, api_version: str, body: dict[str, Any] | None = None
+    ) -> dict[str, Any] | None:
+        """``POST {resource_id}/{action}`` (an ARM action: a VM's ``deallocate``, a scale set's ``start``)
+        and wait for its LRO; its final body (None when it has none). Absent resource: ``ResourceNotFound``."""
+        client = self._client(_sub_of(resource_id))
+        url = f"{self.base_url}{resource_id}/{action}?api-version={api_version}"
+        request = HttpRequest("POST", url, json=body) if body is not None else HttpRequest("POST", url)
+        try:
+            initial = cast(
+                "PipelineResponse[Any, Any]",
+                await client.send_request(request, _return_pipeline_response=True),
+            )
+            response = initial.http_response
+            if response.status_code == 404:
+                raise ResourceNotFoundError(response=response, error_format=ARMErrorFormat)
+            if response.status_code not in (200, 202, 204):
+                raise HttpResponseError(response=response, error_format=ARMErrorFormat)
+
+            def final(pipeline_response: Any) -> dict[str, Any] | None:
+                raw = pipeline_response.http_response
+                if raw.status_code == 204 or not raw.text():
+                    return None
+                out = raw.json()
+                return out if isinstance(out, dict) else None
+
+            poller: AsyncLROPoller[dict[str, Any] | None] = AsyncLROPoller(
+                client._client, initial, final, AsyncARMPolling(self._polling_interval)
+            )
+            return await poller.result()
+        except AzureError as e:
+            raise cloud_error(e) from e
+
+    async def _power_all(self, subscription_id: str, resource_group: str, action: str) -> list[str]:
+        try:
+            resources = await self.list_resources(subscription_id, resource_group)
+        except CloudError as e:
+            if e.code == "ResourceGroupNotFound":
+                return []
+            raise
+        ids = sorted(str(r["id"]) for r in resources if str(r.get("type", "")).lower() in _MACHINE_TYPES)
+        gate = asyncio.Semaphore(_POWER_CONCURRENCY)
+
+        async def one(rid: str) -> None:
+            async with gate:
+                try:
+                    await self.post_action(rid, action, COMPUTE_API_VERSION)
+                except CloudError as e:
+                    if e.status != 404:  # deleted meanwhile: nothing left to stop or start
+                        raise
+
+        results = await asyncio.gather(*(one(rid) for rid in ids), return_exceptions=True)
+        failed = [r for r in results if isinstance(r, BaseException)]
+        if failed:  # every machine was tried; a permanent failure outranks a temporary one
+            permanent = [e for e in failed if not (isinstance(e, CloudError) and e.temporary)]
+            raise (permanent or failed)[0]
+        return ids
+
+    async def deallocate_machines(self, subscription_id: str, resource_group: str) -> list[str]:
+        return await self._power_all(subscription_id, resource_group, "deallocate")
+
+    async def start_machines(self, subscription_id: str, resource_group: str) -> list[str]:
+        return await self._power_all(subscription_id, resource_group, "start")
+
     # -- the cluster API ------------------------------------------------------------------------------------
 
     def cluster_endpoint(self, subscription_id: str, resource_group: str, domain: str) -> ClusterEndpoint:
@@ -532,6 +608,42 @@ class ArmCloud:
                 self._closing.append(asyncio.ensure_future(oldest.aclose()))
         self._cert_http[key] = http
         return KubeAPI(endpoint.url, http)
+
+    # -- the cloud console (the SRE backplane's consoleLink) -----------------------------------------------
+
+    portal_url = "https://portal.azure.com"  # ``AzureCloud`` sets both from ``cloud.azure``
+    portal_tenant_id: str | None = None
+
+    async def console_link(self, subscription_id: str, resource_group: str, ttl_seconds: int) -> str:
+        """Against Azure the group's portal page (``{portal_url}/#@{tenant}/resource/.../overview``); against
+        the simulator (this cloud's cluster endpoints are the simulator's) a signed link to its web console,
+        minted by ``POST /simulator/console/links`` with this cloud's bearer token."""
+        rg = f"/subscriptions/{subscription_id}/resourceGroups/{resource_group}"
+        if not isinstance(self._cluster_endpoints, SimulatorClusterEndpoints):
+            tenant = f"@{self.portal_tenant_id}" if self.portal_tenant_id else ""
+            return f"{self.portal_url.rstrip('/')}/#{tenant}/resource{rg}/overview"
+        url = f"{self.base_url}/simulator/console/links"
+        headers = {**self._headers(), "Authorization": f"Bearer {await self._token()}"}
+        try:
+            resp = await self._http.post(url, json={"resourceGroupId": rg, "ttlSeconds": ttl_seconds}, headers=headers)
+        except httpx.HTTPError as e:
+            raise CloudError(
+                503, _UNAVAILABLE, f"The simulator at {url} could not be reached: {e}", temporary=True
+            ) from e
+        try:
+            body = resp.json()
+        except ValueError:
+            body = None
+        body = body if isinstance(body, dict) else {}
+        if resp.status_code != 200 or not isinstance(body.get("link"), str):
+            error = body["error"] if isinstance(body.get("error"), dict) else {}
+            raise CloudError(
+                resp.status_code if resp.status_code >= 400 else 500,
+                str(error.get("code") or f"Http{resp.status_code}"),
+                str(error.get("message") or resp.text[:500]),
+                temporary=resp.status_code in _RETRY_STATUSES,
+            )
+        return str(body["link"])
 
     async def close(self) -> None:
         for owned in self._cert_http.values():

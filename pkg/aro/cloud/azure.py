@@ -17,6 +17,12 @@ Credential (``credential_for``), chosen by which keys are set:
 - neither: ``DefaultAzureCredential(authority=authority)`` -- environment variables, workload identity,
   the system-assigned managed identity, the Azure CLI, in that order.
 
+Console links (``console_link``, the SRE backplane's ``consoleLink``): the group's Azure portal page,
+``{portal}/#@{tenantId}/resource/subscriptions/{sub}/resourceGroups/{rg}/overview`` -- the portal of the
+cloud ``armEndpoint`` names (``portal_url_for``; public Azure's for any other endpoint), without ``@{tenantId}``
+when ``tenantId`` is not set. (In ``cloud.mode: simulator`` ``ArmCloud`` mints a link to the simulator's web
+console instead.)
+
 Token scope (``arm_scope``): ``armScope`` if set; else the scope azure-mgmt-core knows for that ARM
 endpoint (public, China, US Government -- whose audience is not its endpoint); else
 ``{armEndpoint}/.default``. Cluster API endpoints: ``https://api.{domain}.{location}.{clusterDomain}:6443``
@@ -38,9 +44,22 @@ from aro.cloud.snapshots import FileSnapshotStore, SnapshotStore
 from aro.env.config import AzureConfig, Config, ConfigError
 from aro.util.crypto import Sealer
 
-__all__ = ["AzureCloud", "arm_scope", "azure_cloud", "credential_for", "graph_store_for", "snapshot_store_for"]
+__all__ = [
+    "AzureCloud",
+    "arm_scope",
+    "azure_cloud",
+    "credential_for",
+    "graph_store_for",
+    "portal_url_for",
+    "snapshot_store_for",
+]
 
 SNAPSHOTS_DIRECTORY = "snapshots"  # under the data directory, without blob storage
+_PORTALS = {  # ARM endpoint -> the Azure portal of that cloud
+    "https://management.azure.com": "https://portal.azure.com",
+    "https://management.usgovcloudapi.net": "https://portal.azure.us",
+    "https://management.chinacloudapi.cn": "https://portal.azure.cn",
+}
 
 
 class AzureCloud(ArmCloud):
@@ -53,9 +72,14 @@ class AzureCloud(ArmCloud):
         graph_store: GraphStore | None = None,
         snapshot_store: SnapshotStore | None = None,
         owned: Sequence[AsyncTokenCredential] = (),
+        portal_url: str | None = None,
+        portal_tenant_id: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        if portal_url:
+            self.portal_url = portal_url
+        self.portal_tenant_id = portal_tenant_id
         self.graph_store = graph_store
         self.snapshot_store = snapshot_store
         self._owned = tuple(owned)
@@ -102,6 +126,11 @@ def arm_scope(azure: AzureConfig) -> str:
         if str(known["resource_manager"]).rstrip("/").lower() == endpoint:
             return str(known["credential_scopes"][0])
     return f"{azure.arm_endpoint.rstrip('/')}/.default"
+
+
+def portal_url_for(arm_endpoint: str) -> str:
+    """The Azure portal of the cloud whose ARM endpoint this is (public Azure's when unknown)."""
+    return _PORTALS.get(arm_endpoint.rstrip("/").lower(), _PORTALS["https://management.azure.com"])
 
 
 def _cluster_endpoints(config: Config) -> ClusterEndpointStrategy | str:
@@ -160,4 +189,6 @@ def azure_cloud(config: Config, sealer: Sealer) -> AzureCloud:
         graph_store=graph_store_for(config, sealer, credential),
         snapshot_store=snapshot_store_for(config, sealer, credential),
         owned=[credential],
+        portal_url=portal_url_for(azure.arm_endpoint),
+        portal_tenant_id=azure.tenant_id,
     )

@@ -76,6 +76,17 @@ class Cloud(Protocol):
         """Delete one resource by id and wait; absent: no-op."""
         ...
 
+    # -- hibernation: every VM and VM scale set of a resource group (all its instances), at once -----------
+
+    async def deallocate_machines(self, subscription_id: str, resource_group: str) -> list[str]:
+        """Deallocate (stop, releasing the compute) every VM and VM scale set of the group and wait for
+        each; the ids acted on. Idempotent (a deallocated machine stays so); an absent group: []."""
+        ...
+
+    async def start_machines(self, subscription_id: str, resource_group: str) -> list[str]:
+        """Start every VM and VM scale set of the group and wait for each; the ids acted on. Idempotent."""
+        ...
+
     def cluster_endpoint(self, subscription_id: str, resource_group: str, domain: str) -> ClusterEndpoint:
         """The API endpoint a cluster installed into ``resource_group`` will serve on."""
         ...
@@ -105,6 +116,12 @@ class Cloud(Protocol):
 
     async def put_resource(self, resource_id: str, api_version: str, body: dict[str, Any]) -> dict[str, Any]:
         """Create or replace one resource by id and wait for it."""
+        ...
+
+    async def console_link(self, subscription_id: str, resource_group: str, ttl_seconds: int) -> str:
+        """A browser link to the group's cloud console (the SRE backplane's ``consoleLink``): against Azure
+        its portal page; against the simulator a signed link to the simulator's web console that expires
+        after ``ttl_seconds`` (1..3600)."""
         ...
 
     async def close(self) -> None: ...

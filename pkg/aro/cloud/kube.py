@@ -1,10 +1,15 @@
 """A small Kubernetes REST client: what the backend needs of a management cluster (namespaces, pods,
-secrets, config maps of a hosted control plane) and of a hosted cluster's API (its nodes).
+secrets, config maps of a hosted control plane) and of a hosted cluster's API (its nodes, RBAC objects,
+pods and their logs).
 
 ``KubeAPI(base_url, http, token=...)`` authenticates with a bearer token (the management cluster) or,
 through ``http``'s TLS context, with a client certificate (``client_cert_context``: a hosted cluster's
 API). Objects are plain Kubernetes JSON. ``apply`` is create-or-replace (idempotent: a step that runs again
 after a crash writes the same object); ``delete`` of a missing object is a no-op.
+
+Kinds (``object_path``): the core/v1 ones in ``_CORE`` and the RBAC ones in ``_RBAC``
+(``rbac.authorization.k8s.io/v1``: roles and rolebindings namespaced, clusterroles and clusterrolebindings
+cluster-scoped). ``pod_log`` reads a pod's log whole (bounded), ``stream_pod_log`` follows it.
 
 Errors are ``CloudError``: 5xx, 429 and an unreachable API are ``temporary`` (the backend re-queues the
 step); 4xx are permanent, with the API's ``Status`` message.
@@ -15,7 +20,7 @@ from __future__ import annotations
 import os
 import ssl
 import tempfile
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -37,6 +42,9 @@ _CORE = {
     "configmaps": True,
     "serviceaccounts": True,
 }
+RBAC_GROUP = "rbac.authorization.k8s.io"
+# rbac.authorization.k8s.io/v1 kinds by their plural: (namespaced)
+_RBAC = {"roles": True, "rolebindings": True, "clusterroles": False, "clusterrolebindings": False}
 
 
 def client_cert_context(ca_pem: str, cert_pem: str, key_pem: str) -> ssl.SSLContext:
@@ -55,11 +63,15 @@ def client_cert_context(ca_pem: str, cert_pem: str, key_pem: str) -> ssl.SSLCont
 
 
 def object_path(plural: str, name: str = "", namespace: str = "") -> str:
-    """``/api/v1[/namespaces/{ns}]/{plural}[/{name}]`` of a core/v1 kind."""
-    if plural not in _CORE:
+    """``/api/v1[/namespaces/{ns}]/{plural}[/{name}]`` of a core/v1 kind;
+    ``/apis/rbac.authorization.k8s.io/v1[/namespaces/{ns}]/{plural}[/{name}]`` of an RBAC kind."""
+    if plural in _CORE:
+        path, namespaced = "/api/v1", _CORE[plural]
+    elif plural in _RBAC:
+        path, namespaced = f"/apis/{RBAC_GROUP}/v1", _RBAC[plural]
+    else:
         raise ValueError(f"unsupported kind {plural!r}")
-    path = "/api/v1"
-    if _CORE[plural] and namespace:
+    if namespaced and namespace:
         path += f"/namespaces/{quote(namespace, safe='')}"
     path += f"/{plural}"
     return path + (f"/{quote(name, safe='')}" if name else "")
@@ -160,6 +172,41 @@ class KubeAPI:
         resp = await self._request("DELETE", object_path(plural, name, namespace))
         if resp.status_code not in (200, 202, 404):
             raise self._fail(resp, f"Deleting {plural}/{name}")
+
+    async def pod_log(self, namespace: str, name: str, *, limit_bytes: int = 10 * 2**20) -> str:
+        """The pod's log so far, at most ``limit_bytes`` (decoded as UTF-8, bad bytes replaced); "" for a pod
+        that has written nothing (or is not executed). A missing pod (or namespace) is a ``CloudError`` 404."""
+        path = object_path("pods", name, namespace) + "/log"
+        resp = await self._request("GET", path, params={"limitBytes": str(max(1, limit_bytes))})
+        if resp.status_code != 200:
+            raise self._fail(resp, f"Reading the log of pods/{name}")
+        return resp.content[:limit_bytes].decode(errors="replace")
+
+    def stream_pod_log(self, namespace: str, name: str) -> AsyncIterator[bytes]:
+        """The pod's log as it is written (``follow=true``): the bytes so far, then more as they come, until the
+        pod's container ends, the pod goes, or the caller stops iterating. No read timeout applies. Errors
+        (a missing pod: 404) are ``CloudError``, raised at the first iteration."""
+        return self._stream_log(object_path("pods", name, namespace) + "/log")
+
+    async def _stream_log(self, path: str) -> AsyncIterator[bytes]:
+        headers = {"Accept": "*/*"}
+        if self._token is not None:
+            headers["Authorization"] = f"Bearer {await self._token()}"
+        url = self.base_url + path
+        timeout = httpx.Timeout(self._http.timeout.connect or 30.0, read=None)
+        try:
+            async with self._http.stream(
+                "GET", url, params={"follow": "true"}, headers=headers, timeout=timeout
+            ) as resp:
+                if resp.status_code != 200:
+                    await resp.aread()
+                    raise self._fail(resp, f"Following the log at {path}")
+                async for chunk in resp.aiter_raw():
+                    yield chunk
+        except httpx.HTTPError as e:
+            raise CloudError(
+                503, "ServiceUnavailable", f"The Kubernetes API at {url} could not be reached: {e}", temporary=True
+            ) from e
 
     async def ready(self) -> bool:
         """``/readyz`` answers 200 (an unreachable API is not ready)."""

@@ -9,7 +9,9 @@ Public surface::
 pure ASGI app implementing the ARM REST surface azure-mgmt-resource uses (resource groups, template
 deployments as LROs, generic resources, VM scale sets and their instances: ``_vmss``), fault injection
 (``/simulator/faults``), an autoscaler knob (``/simulator/autoscaler``), a request log
-(``/simulator/requests``), telemetry pushed by every cluster holding an ``aro-telemeter`` secret
+(``/simulator/requests``), a web console of each resource group behind signed, expiring links
+(``_console``; minted at ``/simulator/console/links``), telemetry pushed by every cluster holding an
+``aro-telemeter`` secret
 (``_telemetry``; switched per cluster at ``/simulator/telemetry``) and Kubernetes APIs real ``kubectl``
 uses (``_kube``): each resource group's classic cluster (``/clusters/{sub}/{rg}``), one management
 cluster (``/management``) and a hosted cluster per management namespace (``/hostedclusters/{namespace}``)

@@ -6,6 +6,8 @@ Routes (the ARM and admin ones matched case-insensitively, segment by segment):
 - ``/subscriptions/...``: the ARM surface (``_arm``); bearer token required; ``api-version`` required.
 - ``/simulator/faults`` (GET/PUT/DELETE), ``/simulator/requests`` (GET; ``?since=&owner=&step=``) and
   ``/simulator/autoscaler`` (GET/PUT, ``_vmss``): admin; bearer token required.
+- ``/simulator/audit`` (GET; ``?server=<cluster API URL>[&user=]``): the audit events of one cluster API
+  (``_kubeaudit``); admin, bearer token required.
 - ``/simulator/telemetry`` (GET: every cluster that sends telemetry, ``{"value": [entry, ...]}``) and
   ``/simulator/telemetry/{clusterID}`` (GET: its entry; PUT ``{"enabled": false | true}``: stop or resume
   its uploads, 200 with the entry, 404 for an unknown cluster id, 400 for a bad body): admin; bearer token
@@ -16,6 +18,9 @@ Routes (the ARM and admin ones matched case-insensitively, segment by segment):
 - ``/clusters/{subscription}/{resourceGroup}/...``: each resource group's classic cluster API;
   ``/management/...``: the management cluster; ``/hostedclusters/{namespace}/...``: each hosted cluster
   (``_kube``, ``_kubeclusters``). Kubernetes authentication; the health endpoints are anonymous.
+- ``/simulator/console/links`` (POST): admin, bearer token required -- a signed, expiring link to
+  ``/console/subscriptions/{s}/resourceGroups/{rg}?expires=&signature=``, one resource group's web page,
+  which needs no bearer token: the link is the credential (``_console``).
 - ``/{tenant}/oauth2/v2.0/token``: an Entra-compatible client-credentials token endpoint (``_token``); the
   tokens it issues are accepted as bearer tokens, as is the configured token itself.
 """
@@ -31,6 +36,7 @@ from urllib.parse import parse_qsl
 from ._arm import ArmHandlers
 from ._clienttls import ClientTrust, ServingCerts
 from ._config import FaultRule, FaultSet, SimulatorConfig
+from ._console import Console
 from ._errors import ArmError
 from ._http import Receive, Request, Response, Scope, Send
 from ._kube import KubeAPI
@@ -66,6 +72,7 @@ class SimulatorApp:
         self.tokens = TokenIssuer(config.token)
         self.kube = KubeAPI(self)
         self.telemetry = Telemetry(self.store, self.kube.objects, self.kube.clusters, self.faults)
+        self.console = Console(self)
         self._opened = False
         self._open_lock = asyncio.Lock()
 
@@ -81,6 +88,10 @@ class SimulatorApp:
                 self.telemetry.start()
                 self._opened = True
 
+    def serving_at(self, url: str, ca_pem: str) -> None:
+        """Where the server listens and its CA (``SimulatorServer``): how executed pods reach the cluster APIs."""
+        self.kube.serving_at(url, ca_pem)
+
     def stopping(self) -> None:
         """The server is about to stop: end the long-lived responses (watches) and the telemetry now."""
         self.kube.watches.stopping.set()
@@ -91,6 +102,7 @@ class SimulatorApp:
         async with self._open_lock:
             if self._opened:
                 await self.telemetry.stop()
+                await self.kube.shutdown()  # ends the executed pods' processes (``_kubelet``)
                 await self.log.close()
                 await self.store.close()
                 self._opened = False
@@ -139,6 +151,8 @@ class SimulatorApp:
             receive,
             tls.get("client_cert_der") or None,
             header_list,
+            scope.get("query_string", b"").decode("latin-1"),
+            str((scope.get("client") or ("",))[0] or ""),
         )
         try:
             if not self._opened:
@@ -194,6 +208,8 @@ class SimulatorApp:
             payload, ctype = resp.body.encode(), "text/plain; charset=utf-8"
         elif resp.body is None:
             payload, ctype = b"", None
+        elif isinstance(resp.body, bytes):  # its Content-Type is in resp.headers (the console's HTML)
+            payload, ctype = resp.body, None
         else:
             payload, ctype = json.dumps(resp.body).encode(), "application/json; charset=utf-8"
         headers = [(b"x-ms-request-id", request_id.encode())]
@@ -203,7 +219,8 @@ class SimulatorApp:
             headers.append((b"content-type", ctype.encode()))
         headers += [(k.lower().encode(), v.encode()) for k, v in resp.headers.items()]
         if resp.stream is not None:
-            headers.append((b"content-type", b"application/json"))
+            if not any(k == b"content-type" for k, _ in headers):  # a watch's JSON, unless it says (a log)
+                headers.append((b"content-type", b"application/json"))
             await send({"type": "http.response.start", "status": resp.status, "headers": headers})
             try:
                 async for chunk in resp.stream:
@@ -249,15 +266,21 @@ class SimulatorApp:
             self._authenticate(req)
             if req.lsegs[1:] == ["autoscaler"]:
                 return await self.scale_sets.autoscaler(req)
+            if req.lsegs[1:] == ["audit"] and req.method == "GET":
+                return self.kube.audit_events(req)
             if req.lsegs[1:] == ["pods", "fail"] and req.method == "POST":
                 return await self.kube.fail_pod(req)
             if req.lsegs[1:2] == ["telemetry"]:
                 return await self.telemetry.admin(req)
+            if req.lsegs[1:2] == ["console"]:
+                return await self.console.mint(req)
             answer = self._admin(req)
             if req.lsegs[1:] == ["faults"] and req.method in ("PUT", "DELETE") and not self.faults.hangs():
                 # no "hang" rule is left: the operations they held finish now (after the step delay)
                 await self.store.run(self.store.release_hung, time.time() + self.config.step_delay_seconds)
             return answer
+        if Console.handles(req):  # no bearer token: the signed link is the credential
+            return await self.console.page(req)
         if TokenIssuer.handles(req):
             return self.tokens.dispatch(req)
         if KubeAPI.handles(req):

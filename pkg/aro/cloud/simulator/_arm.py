@@ -11,6 +11,8 @@
 | PUT/GET/HEAD/DELETE ``.../providers/{ns}/{type}/{name}[/{type}/{name}]`` | generic resources; with a step
   delay PUT answers with ``Azure-AsyncOperation`` and DELETE with 202 + ``Location``; DELETE absent: 204 |
 | ``.../Microsoft.Compute/virtualMachineScaleSets/{name}/virtualMachines[/{id}]`` | scale set instances (``_vmss``) |
+| POST ``.../virtualMachines/{name}/deallocate`` (``start``, ``powerOff``; scale sets and their instances too), GET
+  ``.../instanceView`` | machines' power (``_power``) |
 | GET ``/subscriptions/{s}/providers/Microsoft.Resources/operationStatuses/{id}`` | ``{status, error?}`` |
 | GET ``/subscriptions/{s}/operationresults/{id}`` | 202 + ``Location`` while running; 204; or the error |
 """
@@ -23,6 +25,7 @@ import re
 import time
 from typing import TYPE_CHECKING, Any
 
+from . import _power as power
 from . import _vmss as vmss
 from ._errors import ArmError, not_found, rg_not_found
 from ._http import Request, Response
@@ -41,6 +44,7 @@ class ArmHandlers:
         self.app = app
         self.store = app.store
         self.faults = app.faults
+        self.power = power.Power(app)
 
     @property
     def delay(self) -> float:
@@ -80,6 +84,8 @@ class ArmHandlers:
         if n == 4 and lsegs[2] == "operationresults":
             return await self._operation(req, location=True)
         if n >= 8 and lsegs[2] == "resourcegroups" and lsegs[4] == "providers":
+            if power.handles(lsegs):
+                return await self.power.dispatch(req)
             if n in (9, 10) and lsegs[5:7] == ["microsoft.compute", "virtualmachinescalesets"]:
                 if lsegs[8] == "virtualmachines":
                     return await self.app.scale_sets.dispatch(req)
@@ -228,6 +234,9 @@ class ArmHandlers:
                 if await self.store.run(self.store.get_rg, rg_id(sub, rg).lower()) is None:
                     raise rg_not_found(rg)
                 raise not_found("Resource", f"{rtype}/{name}' under resource group '{rg}")
+            if req.method == "GET" and req.query.get("$expand", "").lower() == "instanceview" and len(segs) == 8:
+                if rtype.lower() == "microsoft.compute/virtualmachines":
+                    res = await self.store.run(power.with_instance_view, self.store, res)
             return Response(204) if req.method == "HEAD" else Response(200, res)
         if req.method == "PUT":
             raw = req.json()

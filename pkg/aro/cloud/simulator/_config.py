@@ -3,7 +3,7 @@
 A fault rule, as configured in code or sent to ``PUT /simulator/faults`` (a JSON list of these)::
 
     {"operation": "deploy",          # createResourceGroup | deleteResourceGroup | deploy | putResource
-                                     # | deleteResource | clusterReady
+                                     # | deleteResource | clusterReady | powerAction
      "mode": "fail",                 # "fail": answer the ARM error; "hang": the LRO hangs while any hang rule lives
      "count": 1,                     # hits left; null = every time (default 1)
      "match": "storage",             # optional case-insensitive substring of the target name
@@ -12,9 +12,10 @@ A fault rule, as configured in code or sent to ``PUT /simulator/faults`` (a JSON
 
 The ``match`` target is the resource group name (resource-group operations and ``clusterReady``), the
 deployment name or any template resource name (``deploy``), or the resource id (``putResource``,
-``deleteResource``). Every hit decrements ``count``; a rule at 0 is spent and ignored. A ``clusterReady``
-"hang" keeps ``/readyz`` at 503 and is consumed only by probes of a cluster that would otherwise be ready;
-its "fail" answers ``status`` with the message as text.
+``deleteResource``, ``powerAction``: a VM's or scale set's deallocate / start / powerOff, ``_power``).
+Every hit decrements ``count``; a rule at 0 is spent and ignored. A ``clusterReady`` "hang" keeps
+``/readyz`` at 503 and is consumed only by probes of a cluster that would otherwise be ready; its "fail"
+answers ``status`` with the message as text.
 """
 
 from __future__ import annotations
@@ -25,7 +26,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 OPERATIONS = frozenset(
-    {"createResourceGroup", "deleteResourceGroup", "deploy", "putResource", "deleteResource", "clusterReady"}
+    {
+        "createResourceGroup",
+        "deleteResourceGroup",
+        "deploy",
+        "putResource",
+        "deleteResource",
+        "clusterReady",
+        "powerAction",
+    }
 )
 FaultMode = Literal["fail", "hang"]
 
@@ -137,7 +146,10 @@ class SimulatorConfig:
     ``anonymous_node_reads``: classic clusters let anonymous callers get/list nodes (the RP's backend
     lists them without credentials today); off, that is a 401 like everything but the health endpoints.
     ``kube_*``: the cluster APIs' bounds -- objects per cluster, bytes per object and per request body,
-    items per list page (a larger or absent ``limit`` is capped; ``continue`` pages on).
+    items per list page (a larger or absent ``limit`` is capped; ``continue`` pages on), audit events kept
+    per cluster.
+    ``kubelet_*``: pods with one of ``kubelet_images`` run as host processes (``_kubelet``): how many at
+    once, their default and maximum ``activeDeadlineSeconds``, the bytes of log each keeps.
     """
 
     data_directory: Path
@@ -152,12 +164,25 @@ class SimulatorConfig:
     kube_max_object_bytes: int = 1536 * 1024
     kube_max_body_bytes: int = 3 * 1024 * 1024
     kube_list_limit: int = 1000
+    kube_audit_events: int = 10_000  # audit events kept per cluster API (``_kubeaudit``)
+    kubelet_images: tuple[str, ...] = ("quay.io/app-sre/managed-scripts:latest",)  # pods run for real (``_kubelet``)
+    kubelet_max_running: int = 16  # executed pods running at once; the rest wait Pending
+    kubelet_deadline_seconds: int = 600  # an executed pod's activeDeadlineSeconds when it has none
+    kubelet_max_deadline_seconds: int = 600  # ... and its cap
+    kubelet_log_max_bytes: int = 10 * 1024 * 1024  # an executed pod's log; the rest is cut with a marker
+    console_link_seconds: int = 900  # the web console's links (``_console``): default lifetime, 1..3600
 
     def __post_init__(self) -> None:
         if self.step_delay_seconds < 0:
             raise ValueError("step_delay_seconds must be >= 0")
+        if not 1 <= self.console_link_seconds <= 3600:
+            raise ValueError("console_link_seconds must be 1..3600")
         if min(self.kube_max_objects, self.kube_max_object_bytes, self.kube_max_body_bytes, self.kube_list_limit) < 1:
             raise ValueError("the kube_* bounds must be >= 1")
+        kubelet = (self.kube_audit_events, self.kubelet_max_running, self.kubelet_deadline_seconds)
+        if min(*kubelet, self.kubelet_max_deadline_seconds, self.kubelet_log_max_bytes) < 1:
+            raise ValueError("kube_audit_events and the kubelet_* bounds must be >= 1")
+        object.__setattr__(self, "kubelet_images", tuple(self.kubelet_images))
         rules = tuple(f if isinstance(f, FaultRule) else FaultRule.from_json(f) for f in self.faults)
         object.__setattr__(self, "faults", rules)
         object.__setattr__(self, "data_directory", Path(self.data_directory))

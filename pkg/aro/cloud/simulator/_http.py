@@ -27,6 +27,8 @@ class Request:
     receive: Receive
     client_cert_der: bytes | None = None  # the verified TLS client certificate, if one was presented
     header_list: list[tuple[str, str]] = field(default_factory=list)  # every header (lower-cased names)
+    query_string: str = ""  # the raw query, as sent (the cluster APIs' audit log)
+    client_ip: str = ""  # the peer's address
 
     def json(self) -> dict[str, Any]:
         try:

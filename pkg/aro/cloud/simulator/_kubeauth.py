@@ -17,8 +17,9 @@ Presented credentials that no authenticator accepts are a 401 ``Unauthorized``; 
 little. Every authenticated identity is also in ``system:authenticated``.
 
 Impersonation: ``Impersonate-User`` (with any number of ``Impersonate-Group``, and ``Impersonate-Uid``)
-replaces the identity when the caller may impersonate (``_kubeauthz.may_impersonate``: system:masters);
-else 403. Groups without a user is a 400.
+replaces the identity when the caller may impersonate that user and each group (``_kubeauthz.may_impersonate``:
+system:masters, or RBAC's ``impersonate`` verb on ``users`` / ``serviceaccounts`` / ``groups``); else 403.
+Groups without a user is a 400.
 """
 
 from __future__ import annotations
@@ -146,24 +147,39 @@ def authenticate(
     return ANONYMOUS
 
 
-def impersonate(identity: Identity, creds: Credentials, allowed: Callable[[Identity], bool]) -> Identity:
+Impersonation = Callable[[Identity, str, str | None, str], bool]  # (caller, resource, namespace, name)
+
+
+def _cannot_impersonate(identity: Identity, resource: str, namespace: str | None, name: str) -> KubeError:
+    scope = f'in the namespace "{namespace}"' if namespace else "at the cluster scope"
+    return KubeError(
+        403,
+        "Forbidden",
+        f'{resource} "{name}" is forbidden: User "{identity.user}" cannot impersonate resource "{resource}" in API '
+        f'group "" {scope}',
+        name=name,
+        kind=resource,
+    )
+
+
+def impersonate(identity: Identity, creds: Credentials, allowed: Impersonation) -> Identity:
+    """The identity the request acts as. ``allowed(caller, resource, namespace, name)`` judges each
+    impersonated name: ``users`` (``serviceaccounts`` in their namespace for a service account) and ``groups``."""
     if creds.impersonate_user is None:
         if creds.impersonate_groups or creds.impersonate_uid:
             raise bad_request("requested impersonation of groups or a uid without impersonating a user")
         return identity
     user = creds.impersonate_user
-    if not allowed(identity):
-        raise KubeError(
-            403,
-            "Forbidden",
-            f'users "{user}" is forbidden: User "{identity.user}" cannot impersonate resource "users" in API '
-            'group "" at the cluster scope',
-            name=user,
-            kind="users",
-        )
-    groups = list(creds.impersonate_groups)
     parts = user.split(":")
-    if len(parts) == 4 and parts[:2] == ["system", "serviceaccount"]:
+    is_sa = len(parts) == 4 and parts[:2] == ["system", "serviceaccount"]
+    target = ("serviceaccounts", parts[2], parts[3]) if is_sa else ("users", None, user)
+    if not allowed(identity, *target):
+        raise _cannot_impersonate(identity, *target)
+    for group in creds.impersonate_groups:
+        if not allowed(identity, "groups", None, group):
+            raise _cannot_impersonate(identity, "groups", None, group)
+    groups = list(creds.impersonate_groups)
+    if is_sa:
         groups += ["system:serviceaccounts", f"system:serviceaccounts:{parts[2]}"]
     if user != "system:anonymous" and AUTHENTICATED not in groups:
         groups.append(AUTHENTICATED)

@@ -83,6 +83,26 @@ def _secret_value(secret: Object | None, key: str) -> str | None:
         return None
 
 
+def base_path(key: str) -> str:
+    """The path under which the cluster with store key ``key`` is served (``/clusters/{sub}/{rg}``,
+    ``/management``, ``/hostedclusters/{ns}``)."""
+    if key.startswith("hosted:"):
+        return "/hostedclusters/" + key.split(":", 1)[1]
+    if key.startswith("classic:"):
+        parts = key.split(":", 1)[1].strip("/").split("/")  # subscriptions/{sub}/resourcegroups/{rg}
+        return f"/clusters/{parts[1]}/{parts[3]}" if len(parts) >= 4 else "/clusters"
+    return "/management"
+
+
+def cluster_key(flavour: str, arg: str) -> str:
+    """The store key of a cluster, from its flavour and argument (``_kube._target``)."""
+    if flavour == CLASSIC:
+        return f"classic:{arg}"
+    if flavour == HOSTED:
+        return f"hosted:{arg}"
+    return MANAGEMENT
+
+
 class Clusters:
     """Cluster facts, read inside the store's transactions (database thread)."""
 

@@ -11,7 +11,7 @@
 | ``Conflict`` | 409 | update with a stale ``metadata.resourceVersion`` or ``uid`` |
 | ``RequestEntityTooLarge`` | 413 | a body above the configured limit |
 | ``UnsupportedMediaType`` | 415 | a patch type other than merge / strategic-merge |
-| ``Invalid`` | 422 | a field that fails validation (``details.causes`` names it) |
+| ``Invalid`` | 422 | a field that fails validation (``details.causes`` names each) |
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ class KubeError(Exception):
         name: str | None = None,
         kind: str | None = None,
         causes: list[dict[str, str]] | None = None,
+        group: str | None = None,
     ) -> None:
         super().__init__(message)
         self.code = code
@@ -37,9 +38,12 @@ class KubeError(Exception):
         self.name = name
         self.kind = kind
         self.causes = causes or []
+        self.group = group
 
     def status(self) -> dict[str, Any]:
-        return status(self.code, self.reason, self.message, name=self.name, kind=self.kind, causes=self.causes)
+        return status(
+            self.code, self.reason, self.message, name=self.name, kind=self.kind, causes=self.causes, group=self.group
+        )
 
 
 def status(
@@ -50,6 +54,7 @@ def status(
     name: str | None = None,
     kind: str | None = None,
     causes: list[dict[str, str]] | None = None,
+    group: str | None = None,
 ) -> dict[str, Any]:
     """A failure ``Status`` object."""
     out: dict[str, Any] = {
@@ -64,6 +69,8 @@ def status(
     details: dict[str, Any] = {}
     if name is not None:
         details["name"] = name
+    if group is not None:
+        details["group"] = group
     if kind is not None:
         details["kind"] = kind
     if causes:
@@ -93,6 +100,22 @@ def invalid(kind: str, name: str, field: str, message: str) -> KubeError:
         name=name,
         kind=kind,
         causes=[{"reason": "FieldValueInvalid", "message": message, "field": field}],
+    )
+
+
+def invalid_fields(kind: str, name: str, causes: list[dict[str, str]], group: str | None = None) -> KubeError:
+    """422 with every failing field: ``causes`` are ``{"reason", "message", "field"}`` (``message`` starting with
+    the error type: ``Required value: ...``). ``kind`` as the message names it (``Role.rbac.authorization.k8s.io``)."""
+    parts = [f"{c['field']}: {c['message']}" for c in causes]
+    joined = parts[0] if len(parts) == 1 else "[" + ", ".join(parts) + "]"
+    return KubeError(
+        422,
+        "Invalid",
+        f'{kind} "{name}" is invalid: {joined}',
+        name=name,
+        kind=kind.split(".", 1)[0],
+        causes=causes,
+        group=group,
     )
 
 

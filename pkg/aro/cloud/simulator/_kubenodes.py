@@ -15,6 +15,11 @@ scale set instance becomes a node named like its Azure computer name: the scale 
 ``osProfile.computerNamePrefix`` (else the scale set's name), lower-cased and reduced to DNS-1123, plus the
 instance id in base 36, zero-padded to 6 (``workers`` instance 37 -> ``workers000011``), as AKS nodes are
 named (``aks-pool-12345678-vmss000000``). Role ``worker`` unless the labels name a role.
+
+A node is Ready while its machine runs. A stopped, deallocated or still starting machine (``_power``) keeps
+its node, NotReady as Kubernetes shows a node whose kubelet went silent: condition ``Ready`` ``Unknown``
+(reason ``NodeStatusUnknown``, "Kubelet stopped posting node status."), the ``unreachable`` taints and,
+for a machine stopped or deallocated, the cloud provider's ``shutdown`` taint.
 """
 
 from __future__ import annotations
@@ -100,6 +105,47 @@ def computer_name(prefix: str, instance_id: int) -> str:
     return cleaned[: 253 - 6] + base36(instance_id)
 
 
+RUNNING = "running"
+_SHUTDOWN = ("stopped", "deallocated", "stopping", "deallocating")
+
+
+def _ready_condition(power: str, created: float, changed: float | None) -> Object:
+    ts = iso_seconds(changed if changed is not None else created)
+    if power == RUNNING:
+        return {
+            "type": "Ready",
+            "status": "True",
+            "reason": "KubeletReady",
+            "message": "kubelet is posting ready status",
+            "lastTransitionTime": ts,
+            "lastHeartbeatTime": ts,
+        }
+    return {
+        "type": "Ready",
+        "status": "Unknown",
+        "reason": "NodeStatusUnknown",
+        "message": "Kubelet stopped posting node status.",
+        "lastTransitionTime": ts,
+        "lastHeartbeatTime": ts,
+    }
+
+
+def _power_taints(power: str, changed: float | None) -> list[Object]:
+    if power == RUNNING:
+        return []
+    added = iso_seconds(changed) if changed is not None else None
+    taints: list[Object] = [
+        {"key": "node.kubernetes.io/unreachable", "effect": "NoSchedule"},
+        {"key": "node.kubernetes.io/unreachable", "effect": "NoExecute"},
+    ]
+    if power in _SHUTDOWN:
+        taints.append({"key": "node.cloudprovider.kubernetes.io/shutdown", "effect": "NoSchedule"})
+    if added is not None:
+        for t in taints:
+            t["timeAdded"] = added
+    return taints
+
+
 def _node(
     name: str,
     uid_seed: str,
@@ -108,9 +154,12 @@ def _node(
     labels: dict[str, str],
     kubelet: str,
     taints: list[Object],
+    power: str = RUNNING,
+    power_changed: float | None = None,
 ) -> Object:
     ts = iso_seconds(created)
     spec: Object = {"providerID": provider_id}
+    taints = [*taints, *_power_taints(power, power_changed)]
     if taints:
         spec["taints"] = taints
     return {
@@ -125,16 +174,7 @@ def _node(
         },
         "spec": spec,
         "status": {
-            "conditions": [
-                {
-                    "type": "Ready",
-                    "status": "True",
-                    "reason": "KubeletReady",
-                    "message": "kubelet is posting ready status",
-                    "lastTransitionTime": ts,
-                    "lastHeartbeatTime": ts,
-                }
-            ],
+            "conditions": [_ready_condition(power, created, power_changed)],
             "addresses": [{"type": "Hostname", "address": name}],
             "nodeInfo": {
                 "kubeletVersion": kubelet,
@@ -160,7 +200,17 @@ def vm_node(vm: Object, kubelet: str) -> Object:
     size = ((vm.get("properties") or {}).get("hardwareProfile") or {}).get("vmSize")
     if size:
         labels["node.kubernetes.io/instance-type"] = size
-    return _node(vm["name"], vm["id"], "azure://" + vm["id"], vm["created"], labels, kubelet, [])
+    return _node(
+        vm["name"],
+        vm["id"],
+        "azure://" + vm["id"],
+        vm["created"],
+        labels,
+        kubelet,
+        [],
+        str(vm.get("powerState") or RUNNING),
+        vm.get("powerChanged"),
+    )
 
 
 def _taints(raw: Any) -> list[Object]:
@@ -208,4 +258,6 @@ def instance_node(instance: Object, kubelet_default: str) -> Object:
         labels,
         kubelet,
         _taints(spec.get("taints")),
+        str(instance.get("powerState") or RUNNING),
+        instance.get("powerChanged"),
     )

@@ -13,9 +13,12 @@ What the server does on write, as the API server does it:
 - update: ``uid`` and ``creationTimestamp`` are kept; a ``resourceVersion`` (or ``uid``) in the body that
   is not the stored one is a 409 ``Conflict``; an update that changes nothing keeps the resourceVersion.
 - delete: answers the object as it was; deleting a namespace deletes everything in it at once (there is
-  no ``Terminating`` phase to wait through).
+  no ``Terminating`` phase to wait through); ``purge`` forgets a whole cluster (``purge_hooks`` hear it).
+- ``admit(new, old)`` (create, update): a last check of the object as it would be stored (RBAC's escalation
+  check, ``_kuberbac``).
 - pods are created ``Pending`` and turn ``Running`` (``_kuberesources.run_pod``) once the simulator's step
-  delay has passed -- settled on the next read, nothing sleeps.
+  delay has passed -- settled on the next read, nothing sleeps; except the pods the kubelet executes
+  (``executes``, ``_kubelet``), whose status only the kubelet writes (``set_pod_status``).
 - a Secret of type ``kubernetes.io/service-account-token`` gets ``data.token`` (base64 of a random opaque
   token, kept across updates) and ``data.namespace``; the token's SHA-256 is indexed, so the token
   authenticates as its service account until the secret is deleted.
@@ -44,6 +47,7 @@ from ._kuberesources import RESOURCES, SA_NAME_ANNOTATION, SA_TOKEN_TYPE, Resour
 
 Object = dict[str, Any]
 Watcher = Callable[[str, str, str, Object], None]  # (cluster, resource, "ADDED" | "MODIFIED" | "DELETED", object)
+Admit = Callable[[Object, Object | None], None]  # (the object as it would be stored, the stored one): raise to refuse
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS kube_objects (
@@ -77,6 +81,8 @@ class KubeObjects:
         self.max_objects = max_objects
         self.max_object_bytes = max_object_bytes
         self._watchers: list[Watcher] = []
+        self.purge_hooks: list[Callable[[str], None]] = []  # told of each purged cluster (database thread)
+        self.executes: Callable[[Object], bool] = lambda pod: False  # the kubelet runs it: no fake start
 
     def watch(self, fn: Watcher) -> None:
         self._watchers.append(fn)
@@ -120,6 +126,14 @@ class KubeObjects:
         for c in status.get("containerStatuses") or []:
             c["ready"] = False
             c["state"] = {"terminated": {"exitCode": 1, "reason": "Error", "message": message}}
+        return self._write(cluster, "pods", namespace, name, obj, None, None)
+
+    def set_pod_status(self, cluster: str, namespace: str, name: str, uid: str, status: Object) -> Object | None:
+        """The kubelet's status write (watchers hear it); None when the pod is gone or was replaced."""
+        obj = self.get(cluster, "pods", namespace, name)
+        if obj is None or meta(obj).get("uid") != uid:
+            return None
+        obj["status"] = status
         return self._write(cluster, "pods", namespace, name, obj, None, None)
 
     # -- reads ----------------------------------------------------------------------------------------------
@@ -194,7 +208,15 @@ class KubeObjects:
             fn(cluster, resource, event, obj)
         return obj
 
-    def create(self, cluster: str, res: Resource, namespace: str, obj: Object, now: float | None = None) -> Object:
+    def create(
+        self,
+        cluster: str,
+        res: Resource,
+        namespace: str,
+        obj: Object,
+        now: float | None = None,
+        admit: Admit | None = None,
+    ) -> Object:
         now = time.time() if now is None else now
         obj = copy.deepcopy(obj)
         m = obj.setdefault("metadata", {})
@@ -207,13 +229,15 @@ class KubeObjects:
         if res.namespaced and not self.exists(cluster, "namespaces", "", ns):
             raise not_found("namespaces", ns)
         if self.exists(cluster, res.plural, ns, name):
-            raise already_exists(res.plural, name)
+            raise already_exists(res.qualified, name)
+        if admit is not None:
+            admit(obj, None)
         (count,) = self.db.execute("SELECT COUNT(*) FROM kube_objects WHERE cluster = ?", (cluster,)).fetchone()
         if count >= self.max_objects:
             raise KubeError(
                 403,
                 "Forbidden",
-                f'{res.plural} "{name}" is forbidden: exceeded quota: {self.max_objects} objects per cluster',
+                f'{res.qualified} "{name}" is forbidden: exceeded quota: {self.max_objects} objects per cluster',
                 name=name,
                 kind=res.plural,
             )
@@ -228,7 +252,7 @@ class KubeObjects:
             obj.setdefault("data", {})
             obj["data"]["token"] = base64.b64encode(raw.encode()).decode()
             obj["data"]["namespace"] = base64.b64encode(ns.encode()).decode()
-        due = now + self._pod_start_seconds() if res.plural == "pods" else None
+        due = now + self._pod_start_seconds() if res.plural == "pods" and not self.executes(obj) else None
         out = self._write(cluster, res.plural, ns, name, obj, token, due, "ADDED")
         if res.plural == "namespaces":
             self.create(cluster, RESOURCES["serviceaccounts"], name, {"metadata": {"name": "default"}}, now)
@@ -238,14 +262,16 @@ class KubeObjects:
         if not self.exists(cluster, "namespaces", "", name):
             self.create(cluster, RESOURCES["namespaces"], "", {"metadata": {"name": name}})
 
-    def update(self, cluster: str, res: Resource, namespace: str, name: str, obj: Object) -> Object:
+    def update(
+        self, cluster: str, res: Resource, namespace: str, name: str, obj: Object, admit: Admit | None = None
+    ) -> Object:
         ns = namespace if res.namespaced else ""
         given = meta(obj).get("name")
         if given != name:
             raise bad_request(f"the name of the object ({given}) does not match the name on the URL ({name})")
         old = self.get(cluster, res.plural, ns, name)
         if old is None:
-            raise not_found(res.plural, name)
+            raise not_found(res.qualified, name)
         obj = prepare(res, copy.deepcopy(obj), old, ns, name)
         m, old_m = meta(obj), meta(old)
         for key, what in (("resourceVersion", "the object has been modified"), ("uid", "the UID does not match")):
@@ -253,7 +279,7 @@ class KubeObjects:
                 raise KubeError(
                     409,
                     "Conflict",
-                    f'Operation cannot be fulfilled on {res.plural} "{name}": {what}; please apply your changes '
+                    f'Operation cannot be fulfilled on {res.qualified} "{name}": {what}; please apply your changes '
                     "to the latest version and try again",
                     name=name,
                     kind=res.plural,
@@ -268,6 +294,8 @@ class KubeObjects:
             )
         if obj == old:
             return old
+        if admit is not None:
+            admit(obj, old)
         due = None
         if res.plural == "pods" and (old.get("status") or {}).get("phase") == "Pending":
             row = self.db.execute(
@@ -283,14 +311,14 @@ class KubeObjects:
         ns = namespace if res.namespaced else ""
         old = self.get(cluster, res.plural, ns, name)
         if old is None:
-            raise not_found(res.plural, name)
+            raise not_found(res.qualified, name)
         for key in ("uid", "resourceVersion"):
             want = (preconditions or {}).get(key)
             if want not in (None, "") and want != meta(old).get(key):
                 raise KubeError(
                     409,
                     "Conflict",
-                    f'Operation cannot be fulfilled on {res.plural} "{name}": Precondition failed: {key} in '
+                    f'Operation cannot be fulfilled on {res.qualified} "{name}": Precondition failed: {key} in '
                     f"precondition: {want}, {key} in object meta: {meta(old).get(key)}",
                     name=name,
                     kind=res.plural,
@@ -317,6 +345,8 @@ class KubeObjects:
     def purge(self, cluster: str) -> None:
         """Forget a whole cluster (its resource group or its management namespace is gone)."""
         self.db.execute("DELETE FROM kube_objects WHERE cluster = ?", (cluster,))
+        for hook in self.purge_hooks:
+            hook(cluster)
 
     def all_of(self, cluster: str, resource: str, name: str) -> Iterator[tuple[str, Object]]:
         """(namespace, object) of every object named ``name`` of a resource, in every namespace."""

@@ -8,18 +8,22 @@ this server accepts and, beyond its own checks, ignores); without it, kubectl wo
 schema to validate client-side -- and refuse to create anything when that fails. So the document lists
 every path of the served kinds with their GVK and parameters, and no schemas (``components`` is empty:
 kubectl then falls back to its compiled-in types for strategic merge patches and ``explain`` has nothing
-to explain).
+to explain). The RBAC group (``apis/rbac.authorization.k8s.io/v1``) has a document of its own, the same way.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from typing import Any
 
-from ._kuberesources import RESOURCES
+from ._kuberbac import GROUP as RBAC_GROUP
+from ._kuberbac import RBAC_RESOURCES
+from ._kuberesources import RESOURCES, Resource
 
 Object = dict[str, Any]
+DOCUMENTS = ("api/v1", f"apis/{RBAC_GROUP}/v1")  # the group versions with a document
 _WRITE = ("dryRun", "fieldManager", "fieldValidation")
 
 
@@ -27,10 +31,10 @@ def _query(*names: str) -> list[Object]:
     return [{"name": n, "in": "query", "schema": {"type": "string", "uniqueItems": True}} for n in names]
 
 
-def _operation(kind: str, action: str, *query: str) -> Object:
+def _operation(r: Resource, action: str, *query: str) -> Object:
     out: Object = {
         "x-kubernetes-action": action,
-        "x-kubernetes-group-version-kind": {"group": "", "version": "v1", "kind": kind},
+        "x-kubernetes-group-version-kind": {"group": r.group, "version": "v1", "kind": r.kind},
         "responses": {"200": {"description": "OK"}},
     }
     if query:
@@ -43,24 +47,34 @@ def _params(*path: str) -> list[Object]:
     return out + _query("pretty")
 
 
-def document(version: str) -> Object:
-    """The ``api/v1`` OpenAPI v3 document."""
+def _paths(prefix: str, resources: Iterable[Resource]) -> Object:
     paths: Object = {}
-    for r in RESOURCES.values():
-        base = "/api/v1/namespaces/{namespace}/" + r.plural if r.namespaced else "/api/v1/" + r.plural
+    for r in resources:
+        base = f"{prefix}/namespaces/{{namespace}}/{r.plural}" if r.namespaced else f"{prefix}/{r.plural}"
         scope = ("namespace",) if r.namespaced else ()
         paths[base] = {
-            "get": _operation(r.kind, "list", "labelSelector", "fieldSelector", "limit", "continue"),
-            "post": _operation(r.kind, "post", *_WRITE),
+            "get": _operation(r, "list", "labelSelector", "fieldSelector", "limit", "continue"),
+            "post": _operation(r, "post", *_WRITE),
             "parameters": _params(*scope),
         }
         paths[base + "/{name}"] = {
-            "get": _operation(r.kind, "get"),
-            "put": _operation(r.kind, "put", *_WRITE),
-            "patch": _operation(r.kind, "patch", *_WRITE, "force"),
-            "delete": _operation(r.kind, "delete", "dryRun"),
+            "get": _operation(r, "get"),
+            "put": _operation(r, "put", *_WRITE),
+            "patch": _operation(r, "patch", *_WRITE, "force"),
+            "delete": _operation(r, "delete", "dryRun"),
             "parameters": _params(*scope, "name"),
         }
+    return paths
+
+
+def document(version: str, group_version: str = "api/v1") -> Object | None:
+    """The OpenAPI v3 document of ``api/v1`` or ``apis/rbac.authorization.k8s.io/v1`` (None: no such one)."""
+    if group_version == "api/v1":
+        paths = _paths("/api/v1", RESOURCES.values())
+    elif group_version == DOCUMENTS[1]:
+        paths = _paths(f"/{DOCUMENTS[1]}", RBAC_RESOURCES.values())
+    else:
+        return None
     return {
         "openapi": "3.0.0",
         "info": {"title": "Kubernetes", "version": version},
@@ -72,5 +86,8 @@ def document(version: str) -> Object:
 def root(base_path: str, version: str) -> Object:
     """``/openapi/v3``: where each group version's document is (a server-relative URL with a content hash,
     under the cluster's base path)."""
-    digest = hashlib.sha256(json.dumps(document(version), sort_keys=True).encode()).hexdigest()[:16].upper()
-    return {"paths": {"api/v1": {"serverRelativeURL": f"{base_path}/openapi/v3/api/v1?hash={digest}"}}}
+    paths = {}
+    for gv in DOCUMENTS:
+        digest = hashlib.sha256(json.dumps(document(version, gv), sort_keys=True).encode()).hexdigest()[:16].upper()
+        paths[gv] = {"serverRelativeURL": f"{base_path}/openapi/v3/{gv}?hash={digest}"}
+    return {"paths": paths}

@@ -1,13 +1,14 @@
 """Request bodies in the Kubernetes protobuf encoding (``application/vnd.kubernetes.protobuf``), decoded to
 the JSON form the rest of the server works with.
 
-kubectl 1.32's typed commands (``create configmap|secret|serviceaccount|namespace``, ``auth whoami``,
-``auth can-i``) send protobuf, and client-go does not fall back to JSON on a 415. The envelope is the
-magic ``k8s\\x00`` and a ``runtime.Unknown`` (typeMeta = 1 {apiVersion = 1, kind = 2}, raw = 2,
-contentEncoding = 3, contentType = 4); ``raw`` is the object. The field numbers below are those of the
-``generated.proto`` of k8s.io/api (core/v1, authentication/v1, authorization/v1) and k8s.io/apimachinery
-(meta/v1), for the kinds kubectl sends so and the fields they carry; unknown fields are skipped, zero
-values dropped (as the JSON form omits them). Other kinds are a 415 (kubectl sends them as JSON).
+kubectl 1.32's typed commands (``create configmap|secret|serviceaccount|namespace``, ``create
+role|rolebinding|clusterrole|clusterrolebinding``, ``auth whoami``, ``auth can-i``) send protobuf, and
+client-go does not fall back to JSON on a 415. The envelope is the magic ``k8s\\x00`` and a
+``runtime.Unknown`` (typeMeta = 1 {apiVersion = 1, kind = 2}, raw = 2, contentEncoding = 3, contentType =
+4); ``raw`` is the object. The field numbers below are those of the ``generated.proto`` of k8s.io/api
+(core/v1, rbac/v1, authentication/v1, authorization/v1) and k8s.io/apimachinery (meta/v1), for the kinds
+kubectl sends so and the fields they carry; unknown fields are skipped, zero values dropped (as the JSON
+form omits them). Other kinds are a 415 (kubectl sends them as JSON).
 Responses are always JSON (kubectl accepts both).
 """
 
@@ -69,6 +70,17 @@ _RESOURCE_ATTRIBUTES: Schema = {
     6: ("subresource", "string"),
     7: ("name", "string"),
 }
+_POLICY_RULE: Schema = {
+    1: ("verbs", ("repeated", "string")),
+    2: ("apiGroups", ("repeated", "string")),
+    3: ("resources", ("repeated", "string")),
+    4: ("resourceNames", ("repeated", "string")),
+    5: ("nonResourceURLs", ("repeated", "string")),
+}
+_SUBJECT: Schema = {1: ("kind", "string"), 2: ("apiGroup", "string"), 3: ("name", "string"), 4: ("namespace", "string")}
+_ROLE_REF: Schema = {1: ("apiGroup", "string"), 2: ("kind", "string"), 3: ("name", "string")}
+_LABEL_SELECTOR: Schema = {1: ("matchLabels", ("map", "string"))}
+_RBAC = "rbac.authorization.k8s.io/v1"
 KINDS: dict[tuple[str, str], Schema] = {  # (apiVersion, kind) -> schema
     ("v1", "ConfigMap"): {
         1: ("metadata", _META),
@@ -92,6 +104,22 @@ KINDS: dict[tuple[str, str], Schema] = {  # (apiVersion, kind) -> schema
     ("v1", "Namespace"): {
         1: ("metadata", _META),
         2: ("spec", {1: ("finalizers", ("repeated", "string"))}),
+    },
+    (_RBAC, "Role"): {1: ("metadata", _META), 2: ("rules", ("repeated", _POLICY_RULE))},
+    (_RBAC, "ClusterRole"): {
+        1: ("metadata", _META),
+        2: ("rules", ("repeated", _POLICY_RULE)),
+        3: ("aggregationRule", {1: ("clusterRoleSelectors", ("repeated", _LABEL_SELECTOR))}),
+    },
+    (_RBAC, "RoleBinding"): {
+        1: ("metadata", _META),
+        2: ("subjects", ("repeated", _SUBJECT)),
+        3: ("roleRef", _ROLE_REF),
+    },
+    (_RBAC, "ClusterRoleBinding"): {
+        1: ("metadata", _META),
+        2: ("subjects", ("repeated", _SUBJECT)),
+        3: ("roleRef", _ROLE_REF),
     },
     ("authentication.k8s.io/v1", "SelfSubjectReview"): {1: ("metadata", _META)},
     ("authorization.k8s.io/v1", "SelfSubjectAccessReview"): {

@@ -11,6 +11,9 @@
   immutable; a service-account token secret needs the ``kubernetes.io/service-account.name`` annotation;
 - ``serviceaccounts`` (ServiceAccount, ``sa``).
 
+Discovery also lists the ``pods/log`` subresource (``_kubelogs``). A ``Resource`` of another group (the RBAC
+kinds, ``_kuberbac``) carries its ``group``: its ``apiVersion`` is ``<group>/v1``.
+
 Names are DNS-1123 subdomains (namespaces: DNS-1123 labels); label keys and values, and annotation keys,
 are validated as the API server does. ``prepare(resource, new, old)`` applies all of that and returns the
 object to store (``old`` is None on create).
@@ -60,10 +63,21 @@ class Resource:
     short_names: tuple[str, ...]
     prepare: Callable[[Object, Object | None], None]  # kind-specific defaulting and validation, in place
     fields: Mapping[str, FieldGetter] = field(default_factory=lambda: COMMON_FIELDS)
+    group: str = ""  # the API group ("" = core)
+    path_segment_names: bool = False  # names are path segments (RBAC: ``system:controller:x``), not DNS names
 
     @property
     def singular(self) -> str:
         return self.kind.lower()
+
+    @property
+    def api_version(self) -> str:
+        return f"{self.group}/v1" if self.group else "v1"
+
+    @property
+    def qualified(self) -> str:
+        """``roles.rbac.authorization.k8s.io`` (core: the plural), as the API server names it in messages."""
+        return f"{self.plural}.{self.group}" if self.group else self.plural
 
 
 # -- kind-specific rules ----------------------------------------------------------------------------------
@@ -247,9 +261,11 @@ def prepare(resource: Resource, new: Object, old: Object | None, namespace: str,
     rules. ``name`` is the name in the URL (None on create); returns the object (``new``, normalised)."""
     if new.get("kind") not in (None, "", resource.kind):
         raise bad_request(f"the kind of the provided object ({new.get('kind')}) does not match {resource.kind}")
-    if new.get("apiVersion") not in (None, "", "v1"):
-        raise bad_request(f"the API version in the data ({new.get('apiVersion')}) does not match v1")
-    new["kind"], new["apiVersion"] = resource.kind, "v1"
+    if new.get("apiVersion") not in (None, "", resource.api_version):
+        raise bad_request(
+            f"the API version in the data ({new.get('apiVersion')}) does not match {resource.api_version}"
+        )
+    new["kind"], new["apiVersion"] = resource.kind, resource.api_version
     m = new.get("metadata")
     if not isinstance(m, dict):
         raise bad_request("the object has no metadata")
@@ -259,7 +275,12 @@ def prepare(resource: Resource, new: Object, old: Object | None, namespace: str,
     pattern, limit = (_LABEL, 63) if resource.plural == "namespaces" else (_SUBDOMAIN, 253)
     if not isinstance(obj_name, str) or not obj_name:
         raise invalid(resource.kind, "", "metadata.name", "Required value: name or generateName is required")
-    if len(obj_name) > limit or not pattern.match(obj_name):
+    if resource.path_segment_names:
+        bad = next((c for c in ("/", "%") if c in obj_name), None)
+        if obj_name in (".", "..") or bad is not None or len(obj_name) > limit:
+            why = f"may not contain {bad!r}" if bad else f"may not be {obj_name!r} or longer than {limit} characters"
+            raise invalid(resource.kind, obj_name, "metadata.name", f"Invalid value: {obj_name!r}: {why}")
+    elif len(obj_name) > limit or not pattern.match(obj_name):
         raise invalid(
             resource.kind,
             obj_name,
@@ -315,4 +336,8 @@ def api_resource_list(nodes_derived: bool) -> Object:
         if r.short_names:
             entry["shortNames"] = list(r.short_names)
         resources.append(entry)
+        if r.plural == "pods":  # the subresource kubectl logs reads
+            resources.append(
+                {"name": "pods/log", "singularName": "", "namespaced": True, "kind": "Pod", "verbs": ["get"]}
+            )
     return {"kind": "APIResourceList", "groupVersion": "v1", "resources": resources}

@@ -3,9 +3,9 @@ can-i`` ask.
 
 - ``POST /apis/authentication.k8s.io/v1/selfsubjectreviews``: the caller's identity after authentication
   and impersonation (``status.userInfo``: username, uid, groups).
-- ``POST /apis/authorization.k8s.io/v1/selfsubjectaccessreviews``: ``spec.resourceAttributes`` (verb,
-  resource, namespace, name) judged by the same RBAC as every request (``_kubeauthz``);
-  ``spec.nonResourceAttributes`` are allowed to every authenticated caller.
+- ``POST /apis/authorization.k8s.io/v1/selfsubjectaccessreviews``: ``spec.resourceAttributes`` (verb, group,
+  resource, subresource, namespace, name) or ``spec.nonResourceAttributes`` (path, verb), judged by the same
+  authorizer as every request (``_kubeauthz``).
 
 Any authenticated caller may create both (as ``system:basic-user`` allows); they are not stored.
 """
@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ._kubeauth import Identity
+from ._kubeauthz import Attributes
 from ._kubeerrors import KubeError, bad_request
 
 Object = dict[str, Any]
@@ -25,11 +26,14 @@ _GROUPS: dict[str, tuple[str, str, str]] = {  # group -> (resource, kind, singul
 }
 
 
-def api_group_list() -> Object:
+def api_group_list(*more: Object) -> Object:
+    """Every group: the review groups, then ``more`` (``APIGroup`` objects)."""
     groups = []
     for name in _GROUPS:
         version = {"groupVersion": f"{name}/v1", "version": "v1"}
         groups.append({"name": name, "versions": [version], "preferredVersion": version})
+    for group in more:
+        groups.append({k: group[k] for k in ("name", "versions", "preferredVersion")})
     return {"kind": "APIGroupList", "apiVersion": "v1", "groups": groups}
 
 
@@ -53,9 +57,9 @@ def review(
     plural: str,
     identity: Identity,
     body: Object,
-    allowed: Callable[[str, str, str | None, str | None], bool],
+    allowed: Callable[[Attributes], bool],
 ) -> Object | None:
-    """The answer to a review (None: no such resource). ``allowed(verb, resource, namespace, name)``."""
+    """The answer to a review (None: no such resource)."""
     if _GROUPS.get(group, ("",))[0] != plural:
         return None
     _, kind, _ = _GROUPS[group]
@@ -66,15 +70,26 @@ def review(
     spec = body.get("spec")
     if not isinstance(spec, dict):
         raise bad_request("a SelfSubjectAccessReview needs a spec")
-    attributes = spec.get("resourceAttributes")
+    attributes, non_resource = spec.get("resourceAttributes"), spec.get("nonResourceAttributes")
     if isinstance(attributes, dict):
-        verb, resource = str(attributes.get("verb", "")), str(attributes.get("resource", ""))
-        if attributes.get("group") not in (None, ""):
-            ok = False  # no API group but core has resources here
-        else:
-            ok = allowed(verb, resource, attributes.get("namespace") or None, attributes.get("name") or None)
-    elif isinstance(spec.get("nonResourceAttributes"), dict):
-        ok = True
+
+        def text(key: str) -> str:
+            value = attributes.get(key)
+            return value if isinstance(value, str) else ""
+
+        ok = allowed(
+            Attributes(
+                text("verb"),
+                text("resource"),
+                text("group"),
+                text("subresource"),
+                text("namespace") or None,
+                text("name") or None,
+            )
+        )
+    elif isinstance(non_resource, dict):
+        path, verb = str(non_resource.get("path") or ""), str(non_resource.get("verb") or "")
+        ok = bool(path) and allowed(Attributes(verb, path=path))
     else:
         raise KubeError(422, "Invalid", "SelfSubjectAccessReview: resourceAttributes or nonResourceAttributes needed")
     out["spec"] = spec

@@ -134,6 +134,28 @@ def _count(key: str) -> Cell:
     return lambda obj, now: len(obj.get(key) or {}) + (len(obj.get("binaryData") or {}) if key == "data" else 0)
 
 
+def _created(obj: Object, now: float) -> str:
+    return str(_meta(obj).get("creationTimestamp") or "")
+
+
+def _role_ref(obj: Object, now: float) -> str:
+    ref = obj.get("roleRef") or {}
+    return f"{ref.get('kind', '')}/{ref.get('name', '')}"
+
+
+def _subjects(kind: str) -> Cell:
+    def cell(obj: Object, now: float) -> str:
+        names = []
+        for s in obj.get("subjects") or []:
+            if isinstance(s, dict) and s.get("kind") == kind:
+                names.append(
+                    f"{s.get('namespace', '')}/{s.get('name', '')}" if kind == "ServiceAccount" else s.get("name", "")
+                )
+        return ", ".join(str(n) for n in names)
+
+    return cell
+
+
 _AGE = Column("Age", _age, description="CreationTimestamp is a timestamp representing the server time ...")
 _NAME = Column("Name", _name, format="name", description="Name must be unique within a namespace.")
 
@@ -177,6 +199,24 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
         _NAME,
         Column("Secrets", lambda o, n: len(o.get("secrets") or []), type="integer", description="Secrets."),
         _AGE,
+    ),
+    "roles": (_NAME, Column("Created At", _created, type="date", description="The creation time.")),
+    "clusterroles": (_NAME, Column("Created At", _created, type="date", description="The creation time.")),
+    "rolebindings": (
+        _NAME,
+        Column("Role", _role_ref, description="The role of the binding."),
+        _AGE,
+        Column("Users", _subjects("User"), priority=1, description="The users of the binding."),
+        Column("Groups", _subjects("Group"), priority=1, description="The groups of the binding."),
+        Column("ServiceAccounts", _subjects("ServiceAccount"), priority=1, description="The service accounts."),
+    ),
+    "clusterrolebindings": (
+        _NAME,
+        Column("Role", _role_ref, description="The role of the binding."),
+        _AGE,
+        Column("Users", _subjects("User"), priority=1, description="The users of the binding."),
+        Column("Groups", _subjects("Group"), priority=1, description="The groups of the binding."),
+        Column("ServiceAccounts", _subjects("ServiceAccount"), priority=1, description="The service accounts."),
     ),
 }
 

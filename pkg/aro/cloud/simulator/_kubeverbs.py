@@ -24,7 +24,7 @@ from . import _kubeproto as proto
 from ._http import Request, Response
 from ._kubeclusters import Cluster, Clusters
 from ._kubeerrors import KubeError, bad_request, not_found
-from ._kubeobjects import KubeObjects
+from ._kubeobjects import Admit, KubeObjects
 from ._kubepatch import JSON_PATCH, MERGE, STRATEGIC, apply_patch
 from ._kuberesources import Resource
 from ._kubeselect import FieldRequirement, Requirement, fields_match, labels_match, parse_fields, parse_labels
@@ -71,8 +71,16 @@ class Verbs:
         self.list_limit = list_limit
 
     def run(
-        self, req: Request, cluster: Cluster, resource: Resource, verb: str, namespace: str | None, name: str | None
+        self,
+        req: Request,
+        cluster: Cluster,
+        resource: Resource,
+        verb: str,
+        namespace: str | None,
+        name: str | None,
+        admit: Admit | None = None,
     ) -> Response | WatchStart:
+        """``admit(new, old)``: a last check of a create's or update's object as it would be stored."""
         if resource.plural == "nodes" and cluster.derived_nodes and verb not in ("get", "list", "watch"):
             raise KubeError(405, "MethodNotAllowed", NOT_ALLOWED)
         if resource.namespaced and namespace is None and verb not in ("list", "watch"):
@@ -84,14 +92,14 @@ class Verbs:
         if verb == "watch":
             return self._watch(req, cluster, resource, namespace)
         if verb == "create":
-            return Response(201, self.objects.create(key, resource, ns, object_body(req)))
+            return Response(201, self.objects.create(key, resource, ns, object_body(req), admit=admit))
         if verb == "deletecollection":
             return self._delete_collection(req, cluster, resource, namespace)
         assert name is not None
         if verb == "get":
             return self._answer(req, resource, [self.get(cluster, resource, ns, name)], None)
         if verb == "update":
-            return Response(200, self.objects.update(key, resource, ns, name, object_body(req)))
+            return Response(200, self.objects.update(key, resource, ns, name, object_body(req), admit=admit))
         if verb == "patch":
             media = req.headers.get("content-type", "").split(";")[0].strip().lower()
             if media not in (MERGE, STRATEGIC, JSON_PATCH):
@@ -101,7 +109,7 @@ class Verbs:
             patched = apply_patch(media, self.get(cluster, resource, ns, name), json_body(req))
             if not isinstance(patched, dict):
                 raise bad_request("the patched object is not a JSON object")
-            return Response(200, self.objects.update(key, resource, ns, name, patched))
+            return Response(200, self.objects.update(key, resource, ns, name, patched, admit=admit))
         options = json_body(req) if req.body else {}
         preconditions = options.get("preconditions") if isinstance(options, dict) else None
         self._deletable(cluster, resource, name)
@@ -115,7 +123,7 @@ class Verbs:
         else:
             found = self.objects.get(cluster.key, resource.plural, ns, name)
         if found is None:
-            raise not_found(resource.plural, name)
+            raise not_found(resource.qualified, name)
         return found
 
     def selectors(
@@ -173,7 +181,12 @@ class Verbs:
 
     @staticmethod
     def list_body(resource: Resource, items: list[Object], list_meta: Object) -> Object:
-        return {"kind": f"{resource.kind}List", "apiVersion": "v1", "metadata": list_meta, "items": items}
+        return {
+            "kind": f"{resource.kind}List",
+            "apiVersion": resource.api_version,
+            "metadata": list_meta,
+            "items": items,
+        }
 
     def _answer(self, req: Request, resource: Resource, items: list[Object], list_meta: Object | None) -> Response:
         """A list (``list_meta`` set) or one object, as JSON or as the Table kubectl asks for."""

@@ -39,6 +39,9 @@ CREATE TABLE IF NOT EXISTS operations (
   id TEXT PRIMARY KEY, kind TEXT NOT NULL, target TEXT NOT NULL, status TEXT NOT NULL, due REAL,
   outcome TEXT, payload TEXT NOT NULL, started REAL NOT NULL, ended REAL);
 CREATE INDEX IF NOT EXISTS operations_due ON operations(status, due);
+CREATE TABLE IF NOT EXISTS power_states (
+  key TEXT PRIMARY KEY, rg_key TEXT NOT NULL, state TEXT NOT NULL, op TEXT, changed REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS power_states_op ON power_states(op);
 """
 
 
@@ -235,7 +238,7 @@ class Store:
             self.db.execute("UPDATE resource_groups SET state = 'Succeeded' WHERE key = ?", (key,))
             self._end_op(op["id"], "Failed", outcome)
             return
-        for table in ("resources", "deployments"):
+        for table in ("resources", "deployments", "power_states"):
             self.db.execute(f"DELETE FROM {table} WHERE rg_key = ?", (key,))
         self.db.execute("DELETE FROM resource_groups WHERE key = ?", (key,))
         for hook in self.hooks:
@@ -286,6 +289,34 @@ class Store:
     def _complete_deleteResource(self, op: sqlite3.Row, outcome: dict[str, Any] | None) -> None:
         self._delete_tree(op["target"])
         self._end_op(op["id"], "Succeeded")
+
+    def _complete_power(self, op: sqlite3.Row, outcome: dict[str, Any] | None) -> None:
+        """A power action (``_power``) ends: its machines reach the final state (unless a later action
+        took them over meanwhile: its own operation ends them)."""
+        state = json.loads(op["payload"])["state"]
+        self.db.execute(
+            "UPDATE power_states SET state = ?, op = NULL, changed = ? WHERE op = ?", (state, time.time(), op["id"])
+        )
+        self._end_op(op["id"], "Succeeded")
+
+    # -- machines' power states (a VM's key, or a scale set instance's ``{scale set key}/virtualmachines/{id}``)
+
+    def power_of(self, key: str) -> tuple[str, float | None]:
+        """(state, when it last changed) of a machine: ``running`` (and None) unless an action changed it."""
+        row = self.db.execute("SELECT state, changed FROM power_states WHERE key = ?", (key,)).fetchone()
+        return ("running", None) if row is None else (str(row["state"]), float(row["changed"]))
+
+    def begin_power(self, keys: list[str], rg_key: str, transitional: str, final: str, due: float | None) -> str:
+        """Machines ``keys`` enter ``transitional`` now and reach ``final`` when the returned operation ends."""
+        op_id = self._new_op("power", keys[0] if keys else rg_key, due, None, {"state": final})
+        now = time.time()
+        for key in keys:
+            self.db.execute(
+                "INSERT INTO power_states VALUES (?, ?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET"
+                " state = excluded.state, op = excluded.op, changed = excluded.changed",
+                (key, rg_key, transitional, op_id, now),
+            )
+        return op_id
 
     # -- resource groups --------------------------------------------------------------------------------
 
@@ -372,6 +403,7 @@ class Store:
     def _delete_tree(self, key: str) -> None:
         # a key range (children sort between "<key>/" and "<key>0") uses the primary key; substr() scanned every row
         self.db.execute("DELETE FROM resources WHERE key = ? OR (key >= ? AND key < ?)", (key, key + "/", key + "0"))
+        self.db.execute("DELETE FROM power_states WHERE key = ? OR (key >= ? AND key < ?)", (key, key + "/", key + "0"))
         for hook in self.hooks:
             hook.deleted(key)
 
@@ -417,12 +449,18 @@ class Store:
         return True, self._new_op("deleteResource", key, due, None)
 
     def vms(self, rg_key: str) -> list[dict[str, Any]]:
+        """The group's VMs, with ``created`` and their power state (``powerState``, ``powerChanged``)."""
         rows = self.db.execute(
-            "SELECT * FROM resources WHERE rg_key = ? AND lower(type) = 'microsoft.compute/virtualmachines'"
-            " AND state = 'Succeeded' ORDER BY name",
+            "SELECT r.*, p.state AS power, p.changed AS power_changed FROM resources r"
+            " LEFT JOIN power_states p ON p.key = r.key WHERE r.rg_key = ?"
+            " AND lower(r.type) = 'microsoft.compute/virtualmachines' AND r.state = 'Succeeded' ORDER BY r.name",
             (rg_key,),
         )
-        return [_resource_json(r) | {"created": r["created"]} for r in rows]
+        return [
+            _resource_json(r)
+            | {"created": r["created"], "powerState": r["power"] or "running", "powerChanged": r["power_changed"]}
+            for r in rows
+        ]
 
     # -- deployments ------------------------------------------------------------------------------------
 

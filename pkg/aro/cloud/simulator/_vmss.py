@@ -17,13 +17,16 @@ A capacity outside 0..1000 or bad autoscaling tags (below) is a 400 ``InvalidPar
 for a deployment (checked when the deployment is submitted).
 
 An instance is ``Creating`` until the simulator's step delay has passed, then ``Succeeded``; only then
-does it register as a node (``_kubenodes.instance_node``).
+does it register as a node (``_kubenodes.instance_node``), Ready while its power state is ``running``
+(``_power``: deallocate / start / powerOff of the scale set or of one instance).
 
 | request | answer |
 |---|---|
 | GET ``.../virtualMachineScaleSets/{name}/virtualMachines`` | 200 ``{"value": [instance, ...]}`` by instance id |
 | GET ``.../virtualMachineScaleSets/{name}/virtualMachines/{instanceId}`` | 200 the instance, or 404 |
 | DELETE ``.../virtualMachineScaleSets/{name}/virtualMachines/{instanceId}`` | 200 (capacity drops by one); 204 absent |
+
+With ``$expand=instanceView`` the instances carry ``properties.instanceView`` (their power state).
 
 An instance is ``{"id", "name": "{scaleSet}_{instanceId}", "type", "location", "instanceId", "sku",
 "properties": {"vmId", "provisioningState", "latestModelApplied", "timeCreated", "osProfile":
@@ -52,6 +55,7 @@ from typing import TYPE_CHECKING, Any
 from ._errors import ArmError, not_found, rg_not_found
 from ._http import Request, Response
 from ._kubenodes import computer_name
+from ._power import statuses
 from ._store import iso
 from ._template import rg_id
 
@@ -209,8 +213,11 @@ class ScaleSets:
 
     def _instances(self, where: str, arg: str, now: float, ready_only: bool) -> list[dict[str, Any]]:
         sql = (
-            "SELECT i.*, r.id AS vmss_id, r.name AS vmss_name, r.body AS vmss_body FROM vmss_instances i"
-            f" JOIN resources r ON r.key = i.vmss_key WHERE {where} = ?"
+            "SELECT i.*, r.id AS vmss_id, r.name AS vmss_name, r.body AS vmss_body,"
+            " p.state AS power, p.changed AS power_changed FROM vmss_instances i"
+            " JOIN resources r ON r.key = i.vmss_key"
+            " LEFT JOIN power_states p ON p.key = i.vmss_key || '/virtualmachines/' || i.instance_id"
+            f" WHERE {where} = ?"
         )
         if ready_only:
             sql += " AND i.ready <= ?"
@@ -231,6 +238,8 @@ class ScaleSets:
                     "location": str(vmss.get("location", "")),
                     "created": float(r["created"]),
                     "ready": float(r["ready"]) <= now,
+                    "powerState": r["power"] or "running",
+                    "powerChanged": r["power_changed"],
                 }
             )
         return out
@@ -243,7 +252,17 @@ class ScaleSets:
         return self._instances("i.vmss_key", key, time.time(), False)
 
     @staticmethod
-    def arm_json(inst: dict[str, Any]) -> dict[str, Any]:
+    def arm_json(inst: dict[str, Any], view: bool = False) -> dict[str, Any]:
+        out = ScaleSets._arm_json(inst)
+        if view:
+            out["properties"]["instanceView"] = {
+                "computerName": inst["computerName"],
+                "statuses": statuses(inst["powerState"], inst["powerChanged"], out["properties"]["provisioningState"]),
+            }
+        return out
+
+    @staticmethod
+    def _arm_json(inst: dict[str, Any]) -> dict[str, Any]:
         return {
             "id": inst["id"],
             "name": inst["name"],
@@ -267,8 +286,10 @@ class ScaleSets:
         segs = req.segs
         vmss_id = f"{rg_id(segs[1], segs[3])}/providers/{segs[5]}/{segs[6]}/{segs[7]}"
         key = vmss_id.lower()
+        view = req.query.get("$expand", "").lower() == "instanceview"
         if len(segs) == 9 and req.method == "GET":
-            return Response(200, {"value": [self.arm_json(i) for i in await self.store.run(self._list, key, segs[3])]})
+            listed = await self.store.run(self._list, key, segs[3])
+            return Response(200, {"value": [self.arm_json(i, view) for i in listed]})
         if len(segs) == 10 and req.method in ("GET", "DELETE"):
             if not segs[9].isdigit():
                 raise not_found("Resource", f"{vmss_id}/virtualMachines/{segs[9]}")
@@ -276,7 +297,7 @@ class ScaleSets:
                 found = [i for i in await self.store.run(self._list, key, segs[3]) if i["instanceId"] == int(segs[9])]
                 if not found:
                     raise not_found("Resource", f"{vmss_id}/virtualMachines/{segs[9]}")
-                return Response(200, self.arm_json(found[0]))
+                return Response(200, self.arm_json(found[0], view))
             return Response(200 if await self.store.run(self._delete_instance, key, int(segs[9])) else 204)
         raise ArmError(405, "MethodNotAllowed", f"{req.method} is not supported on scale set instances.")
 

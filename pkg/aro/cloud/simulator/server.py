@@ -7,9 +7,12 @@ In-process (what ``aro rp`` and the tests do)::
     ...
     await server.stop()         # returns once stopped (lifespan shutdown done, SQLite closed)
 
-The embedded server installs no signal handlers and leaves logging configuration alone. It asks every
-client for a certificate (``CERT_OPTIONAL``), trusting the client CAs of the simulated clusters (the app's
-``client_trust``, ``_clienttls``), and hands a verified one to the app in the ASGI ``tls`` extension.
+The embedded server installs no signal handlers and leaves logging configuration alone. Before serving it
+tells the app where it listens and the CA of its certificate (``app.serving_at(url, ca_pem)``: the
+kubeconfig of an executed pod, ``_kubelet``; ``ca_file``, else a ``ca.pem``/``ca.crt`` beside the
+certificate that issued it). It asks every client for a certificate (``CERT_OPTIONAL``), trusting the
+client CAs of the simulated clusters (the app's ``client_trust``, ``_clienttls``), and hands a verified one
+to the app in the ASGI ``tls`` extension.
 Standalone: ``main(["--data-dir", "...", "--port", "8444"])`` (wired to ``aro simulator``).
 """
 
@@ -28,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
+from cryptography import x509
 
 from ._app import create_app
 from ._clienttls import ClientCertProtocol, ClientTrust
@@ -52,8 +56,10 @@ class SimulatorServer:
         port: int = 0,
         graceful_shutdown_seconds: float = 2.0,
         client_trust: ClientTrust | None = None,
+        ca_file: str | Path | None = None,
     ) -> None:
         self.host = host
+        self._cert_file, self._ca_file = Path(cert_file), Path(ca_file) if ca_file else None
         self._requested_port = port
         trust = client_trust if client_trust is not None else getattr(app, "client_trust", None)
         self._client_trust: ClientTrust | None = trust
@@ -97,6 +103,9 @@ class SimulatorServer:
         if self._serving is not None and self._config.ssl is not None:
             self._serving.attach(self._config.ssl)
         sock = self._bind()  # here, so a busy port is a clear error before the app starts
+        serving_at = getattr(self._config.app, "serving_at", None)
+        if callable(serving_at):  # where the executed pods reach the cluster APIs (``_kubelet``)
+            serving_at(self._reachable_url(sock), await asyncio.to_thread(self._serving_ca))
         self._server = _EmbeddedServer(self._config)
         self._task = asyncio.create_task(self._serve(self._server, sock), name="aro-simulator-server")
         while not self._server.started:
@@ -118,6 +127,30 @@ class SimulatorServer:
             raise RuntimeError(f"simulator cannot listen on {self.host}:{self._requested_port}: {e}") from e
         sock.setblocking(False)
         return sock
+
+    def _reachable_url(self, sock: socket.socket) -> str:
+        host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(self.host, self.host)
+        host = f"[{host}]" if ":" in host else host
+        return f"https://{host}:{sock.getsockname()[1]}"
+
+    def _serving_ca(self) -> str:
+        """The CA that issued the serving certificate: ``ca_file``, else a ``ca.pem`` / ``ca.crt`` beside the
+        certificate that did issue it, else the certificate file itself (a client may trust the leaf)."""
+        chain = self._cert_file.read_text()
+        if self._ca_file is not None:
+            return self._ca_file.read_text()
+        try:
+            leaf = x509.load_pem_x509_certificate(chain.encode())
+        except ValueError:
+            return chain
+        for candidate in (self._cert_file.parent / "ca.pem", self._cert_file.parent / "ca.crt"):
+            try:
+                pem = candidate.read_text()
+                leaf.verify_directly_issued_by(x509.load_pem_x509_certificate(pem.encode()))
+            except Exception:  # absent, unreadable, not a certificate, not the issuer
+                continue
+            return pem
+        return chain
 
     @staticmethod
     async def _serve(server: uvicorn.Server, sock: socket.socket) -> None:
