@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from aro.api.power import RUNNING, hibernating
 from aro.api.resource import RESOURCE_PROVIDER, OperationProgress, Resource, ResourceProperties
 from aro.api.resource import Model as _Model
 
@@ -143,6 +144,9 @@ class OpenShiftClusterProperties(ResourceProperties):
     admin_kubeconfig: str = ""  # secret (PEM/YAML text)
     cluster_pki: ClusterPKI | None = None
     maintenance_task: str = ""  # an admin update's task (Everything | OperatorUpdate | CertificatesRenewal)
+    # Hibernation (``aro.api.power``; admin API and backend only, never rendered by an api-version):
+    power_state: str = RUNNING  # Running | Hibernating (from the admin's request until a resume started the VMs)
+    requested_power_state: str = ""  # the power change an operation carries out (Running | Hibernating); ""
 
 
 RESOURCE_TYPE = f"{RESOURCE_PROVIDER}/openShiftClusters"
@@ -154,6 +158,12 @@ class OpenShiftCluster(Resource):
     type: str = RESOURCE_TYPE
     identity: ManagedServiceIdentity | None = None
     properties: OpenShiftClusterProperties = Field(default_factory=OpenShiftClusterProperties)
+
+
+def is_hibernating(oc: OpenShiftCluster) -> bool:
+    """Whether the cluster is hibernating: from the admin's hibernate request until a resume has started
+    its VMs (``properties.powerState`` other than Running). Logins and managed jobs are refused then."""
+    return hibernating(oc.properties.power_state)
 
 
 # JSON paths (camelCase, under the cluster object) of fields encrypted at rest and never rendered.

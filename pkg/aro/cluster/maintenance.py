@@ -4,9 +4,14 @@
 from the cluster CA, once per operation (the operation id is recorded with them, so a resumed run does not
 issue them again), and a new admin kubeconfig; the deployment then hands the new certificate to the API
 server (the masters' customData).
+
+An admin update without a task (a power change: ``aro.cluster.power``, whose steps come first) passes
+over every maintenance step.
 """
 
 from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
 
 from aro.api.cluster import OpenShiftCluster
 from aro.api.clusteradmin import CERTIFICATES_RENEWAL, EVERYTHING
@@ -51,16 +56,28 @@ async def finish(ctx: ClusterContext) -> None:
     await ctx.update(lambda oc: setattr(oc.properties, "maintenance_task", ""))
 
 
+def _with_task(fn: Callable[[ClusterContext], Awaitable[None]]) -> Callable[[ClusterContext], Awaitable[None]]:
+    async def run(ctx: ClusterContext) -> None:
+        if ctx.oc.properties.maintenance_task:
+            await fn(ctx)
+
+    return run
+
+
+async def _api_ready(ctx: ClusterContext) -> bool:
+    return not ctx.oc.properties.maintenance_task or await api_ready(ctx)
+
+
 STEPS: list[Step[ClusterContext]] = [
     Action("maintenance.renew_certificates", renew_certificates),
-    Action("maintenance.deploy_resources", deploy_resources),
+    Action("maintenance.deploy_resources", _with_task(deploy_resources)),
     Condition(
         "maintenance.api_ready",
-        api_ready,
+        _api_ready,
         ClusterContext.condition_timeout,
         ClusterContext.poll_interval,
         "The cluster API server did not become ready in time.",
     ),
-    Action("maintenance.update_cluster_data", update_cluster_data),
-    Action("maintenance.finish", finish),
+    Action("maintenance.update_cluster_data", _with_task(update_cluster_data)),
+    Action("maintenance.finish", _with_task(finish)),
 ]

@@ -2,7 +2,8 @@
 
 Clusters and node pools can be paused (``aro.hcp.pause``): their create and update lists begin with
 ``{prefix}.reconciliation_active`` (the condition is True again once they run); a cluster's update then
-records its feature set (``aro.hcp.admin``). A cluster's etcd backups and restores (admin actions,
+records its feature set (``aro.hcp.admin``) and ends with its power change (hibernation, ``aro.hcp.power``;
+node pools keep a hibernating cluster's VMs stopped). A cluster's etcd backups and restores (admin actions,
 ``aro.hcp.backup``, ``aro.hcp.restore``) run while it is paused.
 """
 
@@ -16,7 +17,7 @@ from aro.api.hcp.externalauth import ExternalAuth
 from aro.api.hcp.nodepool import NodePool
 from aro.api.hcpopenshiftclusters import EXTERNAL_AUTHS, HCP_OPENSHIFT_CLUSTERS, NODE_POOLS
 from aro.api.resource import Request
-from aro.hcp import admin, backup, cluster, credentials, externalauth, nodepool, recover, restore
+from aro.hcp import admin, backup, cluster, credentials, externalauth, nodepool, power, recover, restore
 from aro.hcp.context import HostedContext
 from aro.hcp.pause import CLUSTER_PAUSE, NODE_POOL_PAUSE, resumed
 from aro.steps import Workflow
@@ -25,7 +26,9 @@ CLUSTERS: Workflow[HcpOpenShiftCluster, HostedContext[HcpOpenShiftCluster]] = Wo
     kind=HCP_OPENSHIFT_CLUSTERS,
     steps={
         Request.CREATE: resumed("hcp.create", cluster.CREATE),
-        Request.UPDATE: resumed("hcp.update", admin.with_feature_set("hcp.update", cluster.UPDATE)),
+        Request.UPDATE: resumed(
+            "hcp.update", admin.with_feature_set("hcp.update", [*cluster.UPDATE, *power.CLUSTER_STEPS])
+        ),
         Request.DELETE: cluster.DELETE,
         REQUEST_CREDENTIAL: credentials.REQUEST,
         REVOKE_CREDENTIALS: credentials.REVOKE,
@@ -41,8 +44,8 @@ CLUSTERS: Workflow[HcpOpenShiftCluster, HostedContext[HcpOpenShiftCluster]] = Wo
 NODE_POOLS_WORKFLOW: Workflow[NodePool, HostedContext[NodePool]] = Workflow(
     kind=NODE_POOLS,
     steps={
-        Request.CREATE: resumed("nodepool.create", nodepool.CREATE),
-        Request.UPDATE: resumed("nodepool.update", nodepool.UPDATE),
+        Request.CREATE: resumed("nodepool.create", power.node_pool_steps(nodepool.CREATE)),
+        Request.UPDATE: resumed("nodepool.update", power.node_pool_steps(nodepool.UPDATE)),
         Request.DELETE: nodepool.DELETE,
     },
     context=HostedContext.of,

@@ -1,8 +1,8 @@
 """The admin PATCH of hosted clusters and node pools (``PATCH /admin{resourceId}``, SRE only; see
-``aro.frontend.admin``): ``{"properties": {"pausedUntil": ..., "featureSet": ..., "desiredVersion": ...}}``
-(node pools: ``pausedUntil`` only). Checked strictly: any other field is 400 ``InvalidRequestContent``
-naming it; every bad value is reported (``MultipleErrorsOccurred`` for several); nothing is written on a
-refusal.
+``aro.frontend.admin``): ``{"properties": {"pausedUntil": ..., "featureSet": ..., "desiredVersion": ...,
+"powerState": ...}}`` (node pools: ``pausedUntil`` only). Checked strictly: any other field is 400
+``InvalidRequestContent`` naming it; every bad value is reported (``MultipleErrorsOccurred`` for several);
+nothing is written on a refusal.
 
 - ``pausedUntil`` (HyperShift's): ``true`` / ``false`` (a JSON boolean or the strings, also ``True`` /
   ``False``), an RFC 3339 date and time, or null / "" (not paused); 4-35 characters (``aro.api.hcp.pausing``).
@@ -11,10 +11,14 @@ refusal.
 - ``desiredVersion``: an ``X.Y.Z`` of the versions catalog -- enabled, not past its end of life, in the
   cluster's channel group -- of the cluster's release line ``version.id`` (a z-stream; a minor upgrade is a
   change of ``version.id``); null / "" goes back to the newest enabled z-stream of ``version.id``.
+- ``powerState``: ``Hibernating`` (every node pool's VMs deallocated; the control plane keeps running on
+  the management cluster) or ``Running`` (started again); see ``aro.api.power`` for when it is refused
+  (not Succeeded: 409; already in that state: 400) and when the cluster counts as hibernating.
 
-**How a change is carried out.** A PATCH that sets ``featureSet`` or ``desiredVersion`` runs an ``Update``
-operation (202 + Location; 409 while another operation runs): the backend reconciles the control plane (a
-``pausedUntil`` in the same PATCH applies to that operation too: it waits while paused). A PATCH that sets
+**How a change is carried out.** A PATCH that sets ``featureSet``, ``desiredVersion`` or ``powerState`` runs
+an ``Update`` operation (202 + Location; 409 while another operation runs): the backend reconciles the
+control plane and carries out the power change (a ``pausedUntil`` in the same PATCH applies to that
+operation too: it waits while paused). A PATCH that sets
 **only** ``pausedUntil`` is *record-only*: nothing changes in the cloud when it is set -- the backend reads
 the value every time it claims the resource -- so it is written to the stored document directly
 (etag-conditional, no operation, 200 with the document) whatever the resource's state. That is what makes
@@ -31,7 +35,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from aro.api import errors
+from aro.api import errors, power
 from aro.api.errors import CloudError
 from aro.api.hcp import catalog, featureset, pausing
 from aro.api.hcp.cluster import HcpOpenShiftCluster
@@ -43,7 +47,8 @@ from aro.api.version import ValidationContext
 
 P = "properties"
 PAUSED_UNTIL, FEATURE_SET, DESIRED_VERSION = "pausedUntil", "featureSet", "desiredVersion"
-CLUSTER_FIELDS = (PAUSED_UNTIL, FEATURE_SET, DESIRED_VERSION)
+POWER_STATE = power.FIELD
+CLUSTER_FIELDS = (PAUSED_UNTIL, FEATURE_SET, DESIRED_VERSION, POWER_STATE)
 NODE_POOL_FIELDS = (PAUSED_UNTIL,)
 
 
@@ -136,8 +141,13 @@ def cluster_admin_patch(oc: HcpOpenShiftCluster, body: Any, ctx: ValidationConte
     paused = paused_until_value(errs, props[PAUSED_UNTIL]) if PAUSED_UNTIL in props else None
     feature = _feature_set(errs, props[FEATURE_SET], oc) if FEATURE_SET in props else None
     desired = _desired_version(errs, props[DESIRED_VERSION], oc, ctx) if DESIRED_VERSION in props else None
+    wanted = props.get(POWER_STATE)
+    if POWER_STATE in props and power.value_error(wanted) is not None:
+        errs.invalid(f"{P}.{POWER_STATE}", wanted, str(power.value_error(wanted)))
     errs.raise_if_any()
     p = oc.properties
+    if POWER_STATE in props:
+        power.apply(p, str(wanted), conflict=True)  # 409 unless Succeeded, 400 when already in that state
     if paused is not None:
         p.paused_until = paused
         pausing.record(p.status.conditions, paused, time.time())

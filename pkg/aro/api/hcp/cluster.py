@@ -11,6 +11,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from aro.api.hcp.common import ManagedServiceIdentity, ResourceStatus, VersionProfile
+from aro.api.power import RUNNING, hibernating
 from aro.api.resource import RESOURCE_PROVIDER, Model, Resource, ResourceProperties
 
 RESOURCE_TYPE = f"{RESOURCE_PROVIDER}/hcpOpenShiftClusters"
@@ -195,6 +196,9 @@ class HcpOpenShiftClusterProperties(ResourceProperties):
     desired_version: str = ""  # an admin-chosen X.Y.Z (a z-stream) instead of the newest of version.id
     backups: list[EtcdBackup] = Field(default_factory=list)  # etcd backups taken (newest last)
     restores: list[EtcdRestore] = Field(default_factory=list)  # etcd restores requested (newest last)
+    # Hibernation (``aro.api.power``): the node pools' VMs stopped; the control plane keeps running.
+    power_state: str = RUNNING  # Running | Hibernating (from the admin's request until a resume started the VMs)
+    requested_power_state: str = ""  # the power change an operation carries out (Running | Hibernating); ""
 
 
 class HcpOpenShiftCluster(Resource):
@@ -203,6 +207,13 @@ class HcpOpenShiftCluster(Resource):
     type: str = RESOURCE_TYPE
     identity: ManagedServiceIdentity | None = None
     properties: HcpOpenShiftClusterProperties = Field(default_factory=HcpOpenShiftClusterProperties)
+
+
+def is_hibernating(oc: HcpOpenShiftCluster) -> bool:
+    """Whether the hosted cluster is hibernating: from the admin's hibernate request until a resume has
+    started its node pools' VMs (``properties.powerState`` other than Running). Logins and managed jobs
+    are refused then."""
+    return hibernating(oc.properties.power_state)
 
 
 # JSON paths (camelCase, under the cluster object) of fields sealed at rest and never rendered.
