@@ -19,24 +19,30 @@ import httpx
 
 from aro.admin.inspect import Inspector
 from aro.api.registry import default_catalogs
+from aro.backend.backplanejobs import BackplaneJobs
 from aro.backend.cascade import Cascades
 from aro.backend.ledger import LedgerSweeper
 from aro.backend.monitor import Monitor
 from aro.backend.operations import OperationBackend, OperationSettings
 from aro.backend.pool import Handler, WorkerPool
 from aro.backend.subscriptions import SubscriptionBackend
+from aro.backplane.scripts import Catalog, CatalogError, load_catalog, shipped_directory
+from aro.backplane.service import Backplane, BackplaneSettings
+from aro.backplane.target import ClusterAccess, Targets
 from aro.cloud.azure import AzureCloud, azure_cloud, graph_store_for, snapshot_store_for
 from aro.cloud.base import Cloud
 from aro.cloud.credentials import StaticTokenCredential
 from aro.cloud.simulator import SimulatorConfig
 from aro.cloud.simulator import create_app as create_simulator
 from aro.cloud.simulator.server import SimulatorServer
+from aro.cluster.access import ClassicAccess
 from aro.database import Store
 from aro.database.codec import codecs_for
-from aro.database.containers import SUBSCRIPTIONS, containers_for
+from aro.database.containers import BACKPLANE_JOBS, SUBSCRIPTIONS, containers_for
 from aro.env.config import CloudMode, Config, ConfigError, DatabaseMode, Mode
-from aro.frontend.app import create_app
+from aro.frontend.app import close_app, create_app
 from aro.frontend.services import Readiness, Services
+from aro.hcp.access import HostedAccess
 from aro.hcp.metrics import MetricsSet
 from aro.kinds import Registry, registry
 from aro.ledger.identity import ClaimNames, DevelopmentIssuer, Identity, OidcVerifier
@@ -201,6 +207,45 @@ def make_inspector(
     return Inspector(store, served.kinds, codecs, cloud, MetricsSet.parse(config.hcp.metrics_set), simulator)
 
 
+def scripts_catalog(config: Config) -> Catalog:
+    """The managed-scripts catalog (``backplane.scriptsDirectory``, else the shipped one), validated: an
+    invalid one stops the process with a ``ConfigError`` naming the file and the field."""
+    directory = config.backplane.scripts_directory
+    try:
+        return load_catalog(Path(directory) if directory else shipped_directory())
+    except CatalogError as e:
+        raise ConfigError(f"backplane.scriptsDirectory: {e}") from None
+
+
+def backplane_for(
+    config: Config, store: Store, codecs: Mapping[str, Any], cloud: Cloud | None, catalog: Catalog | None = None
+) -> Backplane | None:
+    """The SRE backplane of a process (None when ``backplane.enabled`` is off): both cluster kinds' access
+    (a hosted cluster's API needs the cloud: without one, hosted clusters can be logged in to but not
+    proxied) and, with a cloud, its console links."""
+    b = config.backplane
+    if not b.enabled:
+        return None
+    access: dict[str, ClusterAccess] = {}
+    if "openShiftClusters" in codecs:
+        access["openshiftclusters"] = ClassicAccess(store, codecs["openShiftClusters"])
+    if "hcpOpenShiftClusters" in codecs:
+        access["hcpopenshiftclusters"] = HostedAccess(store, codecs["hcpOpenShiftClusters"], cloud)
+    settings = BackplaneSettings(
+        job_deadline_seconds=b.job_deadline_seconds,
+        job_cpu=b.job_cpu,
+        job_memory=b.job_memory,
+        max_active_jobs_per_cluster=b.max_active_jobs_per_cluster,
+        keep_jobs_seconds=b.keep_jobs_seconds,
+        max_log_bytes=b.max_log_bytes,
+        console_link_seconds=b.console_link_seconds,
+        proxy_max_seconds=b.proxy_max_seconds,
+    )
+    console_link = cloud.console_link if cloud is not None else None
+    scripts = catalog if catalog is not None else scripts_catalog(config)
+    return Backplane(Targets(store, access), settings, console_link=console_link, catalog=scripts)
+
+
 async def wait_for_signal() -> None:
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
@@ -229,6 +274,7 @@ def make_pool(
     served: Registry,
     catalogs: Mapping[str, Sequence[Any]] | None = None,
     ledger: Ledger | None = None,
+    backplane: Backplane | None = None,
 ) -> tuple[WorkerPool, Monitor]:
     """The worker pool (one operation backend per kind, its workflow, and the subscription cascade) and
     the monitor that starts repairs between operations."""
@@ -252,6 +298,8 @@ def make_pool(
     ]
     cascades = Cascades(store, served.kinds, codecs, config.location)
     handlers.append(Handler(SUBSCRIPTIONS.name, SubscriptionBackend(cascades, b.retry_later_seconds).handle))
+    if backplane is not None:  # managed jobs
+        handlers.append(Handler(BACKPLANE_JOBS.name, BackplaneJobs(backplane.targets, b.max_dequeues).handle))
     monitor = Monitor(store, served.workflows, codecs, cascades, env, b.monitor_seconds)
     return WorkerPool(store, b, handlers, metrics), monitor
 
@@ -261,6 +309,7 @@ async def run_rp(config: Config, *, frontend: bool = True, backend: bool = True)
     started = time.monotonic()
     served = registry()
     catalogs = catalogs_for(config)
+    scripts = scripts_catalog(config) if config.backplane.enabled else Catalog()
     sealer = sealer_for(config)
     store: Store = await open_store(config, served)
     ledger = ledger_for(config, store, sealer)
@@ -277,7 +326,8 @@ async def run_rp(config: Config, *, frontend: bool = True, backend: bool = True)
                 simulator = simulator_server(config)
                 await simulator.start()
             cloud = make_cloud(config, simulator.base_url if simulator else None)
-            pool, monitor = make_pool(config, store, sealer, cloud, metrics, served, catalogs, ledger)
+            jobs = backplane_for(config, store, codecs_for(served.kinds, sealer), cloud, scripts)
+            pool, monitor = make_pool(config, store, sealer, cloud, metrics, served, catalogs, ledger, jobs)
             sweeper = LedgerSweeper(ledger)
             await pool.start()
             await monitor.start()
@@ -309,8 +359,10 @@ async def run_rp(config: Config, *, frontend: bool = True, backend: bool = True)
                 ledger=ledger,
                 identity=identity,
                 token_issuer=token_issuer,
+                backplane=backplane_for(config, store, codecs, cloud, scripts),
             )
             app = create_app(services)
+            closing.append(lambda: close_app(app))
             server = HTTPSServer(app, config.frontend.host, config.frontend.port, frontend_tls(config))
             await server.start()
             set_frontend_port(config, ledger, server.port)

@@ -51,6 +51,10 @@ LEDGER_SUBSCRIPTIONS = ContainerSpec(
 )
 LEDGER_LABELS = ContainerSpec("ledgerLabels")
 LEDGER = (LEDGER_ORGANIZATIONS, LEDGER_SUBSCRIPTIONS, LEDGER_LABELS)
+# The backplane's managed jobs (``aro.backplane.jobs``), partitioned by the backplane cluster id: a job is
+# backend work while it is ``active`` (admitted and not ended); a finished job and its log chunks carry a
+# ``ttl`` (backplane.keepJobsSeconds).
+BACKPLANE_JOBS = ContainerSpec("backplaneJobs", claim_path=("active",), claim_values=frozenset({True}))
 
 
 def resource_container(kind: ResourceKind[Any]) -> ContainerSpec:
@@ -63,7 +67,15 @@ def resource_container(kind: ResourceKind[Any]) -> ContainerSpec:
 
 def containers_for(kinds: Kinds) -> tuple[ContainerSpec, ...]:
     """The containers a process serving ``kinds`` opens."""
-    return (*(resource_container(k) for k in kinds), SUBSCRIPTIONS, ASYNC_OPERATIONS, BILLING, CLAIMS, *LEDGER)
+    return (
+        *(resource_container(k) for k in kinds),
+        SUBSCRIPTIONS,
+        ASYNC_OPERATIONS,
+        BILLING,
+        CLAIMS,
+        *LEDGER,
+        BACKPLANE_JOBS,
+    )
 
 
 ALL = containers_for(KINDS)  # the built-in kinds'

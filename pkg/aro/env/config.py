@@ -223,6 +223,28 @@ class LedgerConfig(_Section):
         return self
 
 
+class BackplaneConfig(_Section):
+    """The SRE backplane: login through the RP's proxy, cloud console links, managed scripts and jobs
+    (docs/backplane.md). Only members of ``ledger.sreGroups`` may use it."""
+
+    enabled: bool = True
+    # The managed-scripts catalog (<group>/<name>/metadata.yaml + the script); unset: the shipped one.
+    scripts_directory: str | None = None
+    # A managed job's pod: its deadline (the script is killed past it) and its limits.
+    job_deadline_seconds: int = Field(default=600, ge=10, le=86400)
+    job_cpu: str = "500m"
+    job_memory: str = "512Mi"
+    # Jobs of one cluster that may be Pending or Running at once (more are refused with 429).
+    max_active_jobs_per_cluster: int = Field(default=10, ge=1, le=1000)
+    # How long a finished job and its logs are kept; the bytes of a job's log that are kept.
+    keep_jobs_seconds: int = Field(default=7 * 86400, ge=60)
+    max_log_bytes: int = Field(default=10 * 2**20, ge=4096, le=256 * 2**20)
+    # The cloud console link's lifetime (backplane sessions: at most an hour).
+    console_link_seconds: int = Field(default=900, ge=60, le=3600)
+    # The longest one proxied request may stream (a watch, logs -f).
+    proxy_max_seconds: float = Field(default=3600.0, gt=0, le=86400)
+
+
 class SecretsConfig(_Section):
     key_file: str | None = None  # 32-byte AEAD key; generated into dataDirectory when unset
 
@@ -239,6 +261,7 @@ class Config(_Section):
     secrets: SecretsConfig = Field(default_factory=SecretsConfig)
     hcp: HcpConfig = Field(default_factory=HcpConfig)
     ledger: LedgerConfig = Field(default_factory=LedgerConfig)
+    backplane: BackplaneConfig = Field(default_factory=BackplaneConfig)
 
     @model_validator(mode="after")
     def _mode_rules(self) -> Config:

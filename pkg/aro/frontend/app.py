@@ -1,4 +1,6 @@
-"""The frontend application factory: ARM middleware, one error handler, the routers of every kind."""
+"""The frontend application factory: ARM middleware, one error handler, the routers of every kind, and the
+two bearer-token APIs mounted beside them: the account ledger (``/api``) and the SRE backplane
+(``/backplane``). ``close_app`` closes what the app holds open (the backplane proxy's cluster clients)."""
 
 from __future__ import annotations
 
@@ -17,6 +19,8 @@ from aro.frontend.ams import PREFIX as AMS_PREFIX
 from aro.frontend.ams import create_ams_app
 from aro.frontend.arm import error_response, unrouted
 from aro.frontend.auth import ClientCertAuth
+from aro.frontend.backplane import PREFIX as BACKPLANE_PREFIX
+from aro.frontend.backplane import close_backplane_app, create_backplane_app
 from aro.frontend.middleware import ARMMiddleware
 from aro.frontend.openapi import install_openapi
 from aro.frontend.services import Services
@@ -48,6 +52,9 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(operations.router_for(kinds))
     app.include_router(admin.router_for(kinds))
     app.mount(AMS_PREFIX, create_ams_app(services))  # the account ledger (OCM's paths and errors)
+    backplane = create_backplane_app(services)
+    app.state.backplane = backplane
+    app.mount(BACKPLANE_PREFIX, backplane)  # the SRE backplane (backplane-api's paths and errors)
 
     @app.get("/metrics", include_in_schema=False)
     async def prometheus() -> Response:
@@ -88,3 +95,10 @@ def create_app(services: Services) -> FastAPI:
     app.add_middleware(ClientCertAuth, config=services.config)  # inside ARMMiddleware: a 403 has a request id too
     app.add_middleware(ARMMiddleware, observer=services.metrics.observe_request)
     return app
+
+
+async def close_app(app: FastAPI) -> None:
+    """Close what the app holds open (after the server stopped serving it)."""
+    backplane = getattr(app.state, "backplane", None)
+    if backplane is not None:
+        await close_backplane_app(backplane)

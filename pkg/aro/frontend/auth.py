@@ -6,9 +6,11 @@ configured identity: ``frontend.auth.armClientSubject`` for the public ARM route
 ``frontend.auth.adminClientSubject`` for ``/admin`` routes and ``/metrics``. A GET of an operation's
 status or result (``…/locations/{l}/{operationsstatus|operationresults|hcpOperationStatuses|
 hcpOperationResults}/{id}``) accepts either identity: the admin API's operations are polled there.
-Anything else gets 403 ``Forbidden`` with no detail. The ledger's paths (``/api/…``) authenticate with
-bearer tokens instead (``aro.frontend.ams``), so a client without a certificate reaches them. Development
-mode (loopback only) does not authenticate.
+Anything else gets 403 ``Forbidden`` with no detail. The ledger's paths (``/api/…``) and the SRE
+backplane's (``/backplane/…``) authenticate with bearer tokens instead (``aro.frontend.ams``,
+``aro.frontend.backplane``), so a client without a certificate reaches them -- exactly those prefixes, in
+their case (``/BACKPLANE/…``, ``/backplane`` and ``/backplanes/…`` are checked like any other path).
+Development mode (loopback only) does not authenticate.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from cryptography import x509
 
 from aro.api import errors
 from aro.env.config import Config, Mode
-from aro.frontend.middleware import CASE_SENSITIVE_PREFIX, ASGIApp, Receive, Scope, Send, send_json
+from aro.frontend.middleware import CASE_SENSITIVE_PREFIXES, ASGIApp, Receive, Scope, Send, send_json
 
 log = logging.getLogger("aro.frontend.auth")
 
@@ -62,7 +64,7 @@ class ClientCertAuth:
             not self.enabled
             or scope["type"] != "http"
             or scope["path"] in _OPEN_PATHS
-            or scope["path"].startswith(CASE_SENSITIVE_PREFIX)
+            or scope["path"].startswith(CASE_SENSITIVE_PREFIXES)
         ):
             await self.app(scope, receive, send)
             return

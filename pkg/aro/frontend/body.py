@@ -27,6 +27,17 @@ class BodyError(Exception):
         self.detail = detail
 
 
+def plain_answer(e: BodyError) -> tuple[int, str]:
+    """The status and message a non-ARM API (the ledger, the backplane) answers a bad body with."""
+    if e.problem is BodyProblem.TOO_LARGE:
+        return 413, e.detail
+    if e.problem is BodyProblem.MEDIA_TYPE:
+        return 415, f"The content type '{e.detail[:64]}' is not supported: send application/json"
+    if e.problem is BodyProblem.EMPTY:
+        return 400, "The request body is empty"
+    return 400, f"The request body is not valid JSON: {e.detail[:200]}"
+
+
 def is_json(content_type: str) -> bool:
     media = content_type.split(";", 1)[0].strip().lower()
     return media == JSON or (media.startswith("application/") and media.endswith("+json"))

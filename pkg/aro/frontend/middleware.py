@@ -3,10 +3,15 @@
 ``ARMMiddleware`` does, for every request:
 - ``x-ms-request-id``: a fresh UUID on every response;
 - lower-cases the path for routing, keeping the original in ``scope["aro.path"]`` (ARM paths are
-  case-insensitive; the casing of the creating PUT is returned) -- except under ``/api/``, the ledger's
-  OCM paths, which are case-sensitive;
+  case-insensitive; the casing of the creating PUT is returned) -- except under ``/api/`` (the ledger's
+  OCM paths) and ``/backplane/`` (the SRE backplane's, whose proxy forwards paths to cluster APIs as
+  sent), which are case-sensitive: such a path is never lower-cased, nor is one that only lower-cases into
+  them (``/BACKPLANE/...`` is no backplane path: it stays unrouted, under the client-certificate check);
 - binds request id, correlation id and client request id to the log context and logs one line per request;
 - counts requests by route and status for /metrics (``aro.frontend.metrics``).
+
+It never reads or buffers a body and sets no deadline: a streamed response (the backplane proxy's
+watches and ``logs -f``) passes through as it is sent, however long it lasts.
 """
 
 from __future__ import annotations
@@ -28,6 +33,8 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 log = logging.getLogger("aro.frontend")
 
 CASE_SENSITIVE_PREFIX = "/api/"  # OCM's paths (the ledger): ids are case-sensitive
+BACKPLANE_PREFIX = "/backplane/"  # the SRE backplane: cluster ids and the cluster API's paths
+CASE_SENSITIVE_PREFIXES = (CASE_SENSITIVE_PREFIX, BACKPLANE_PREFIX)
 
 RequestObserver = Callable[[str, str, int, float], None]  # method, route, status, seconds
 
@@ -39,7 +46,8 @@ async def send_json(send: Send, status: int, body: bytes) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-def _header(scope: Scope, name: bytes) -> str | None:
+def header(scope: Scope, name: bytes) -> str | None:
+    """A request header (the first of that name), from the ASGI scope."""
     for k, v in scope.get("headers", ()):
         if k == name:
             return str(v.decode("latin-1"))
@@ -59,7 +67,7 @@ class ARMMiddleware:
         original = scope["path"]
         scope["aro.path"] = original
         scope["aro.request_id"] = request_id
-        if not original.startswith(CASE_SENSITIVE_PREFIX):
+        if not original.lower().startswith(CASE_SENSITIVE_PREFIXES):
             scope["path"] = original.lower()
             if "raw_path" in scope and scope["raw_path"] is not None:
                 scope["raw_path"] = scope["raw_path"].lower()
@@ -68,14 +76,14 @@ class ARMMiddleware:
             (b"x-ms-correlation-request-id", "correlationId"),
             (b"x-ms-client-request-id", "clientRequestId"),
         ):
-            value = _header(scope, name)
+            value = header(scope, name)
             if value:
                 fields[key] = value[:128]
         token = logutil.log_context.set(fields)
         status = 500
         started = time.perf_counter()
-        echo_client_id = (_header(scope, b"x-ms-return-client-request-id") or "").lower() == "true"
-        client_id = _header(scope, b"x-ms-client-request-id")
+        echo_client_id = (header(scope, b"x-ms-return-client-request-id") or "").lower() == "true"
+        client_id = header(scope, b"x-ms-client-request-id")
 
         async def send_wrapper(message: Message) -> None:
             nonlocal status

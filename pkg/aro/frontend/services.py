@@ -12,6 +12,7 @@ from starlette.requests import HTTPConnection
 
 from aro.api.kind import CatalogEntry, Kinds, ResourceKind
 from aro.api.resource import Resource
+from aro.backplane.service import Backplane
 from aro.database.codec import SealedCodec, codecs_for
 from aro.database.store import Doc, Store
 from aro.env.config import Config
@@ -87,6 +88,7 @@ class Services:
     ledger: Ledger | None = None  # the account ledger (/api/accounts_mgmt, telemetry, capability gate)
     identity: Identity | None = None  # bearer tokens of the ledger's API
     token_issuer: DevelopmentIssuer | None = None  # development: `aro login` tokens (POST /api/auth/token)
+    backplane: Backplane | None = None  # the SRE backplane (/backplane/...); None: its routes answer 503
 
     def __post_init__(self) -> None:
         if not self.codecs:

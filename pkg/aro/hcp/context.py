@@ -94,7 +94,7 @@ def backend_api(cloud: Cloud, cluster: HcpOpenShiftCluster) -> KubeAPI:
     signer = cluster.properties.signer
     if signer is None:
         raise CloudError(500, "InternalServerError", "The cluster has no client CA yet.")
-    cert = _backend_certificate(signer.ca_cert, signer.ca_key)
+    cert = client_certificate(signer.ca_cert, signer.ca_key)
     return cloud.cluster_api(
         cloud.hosted_endpoint(cluster.properties.management_namespace), cert.cert_pem, cert.key_pem
     )
@@ -111,20 +111,22 @@ def wait(step_id: str, fn: Callable[[Any], Awaitable[bool]], message: str) -> Co
     )
 
 
-_certs: dict[str, pki.KeyPair] = {}
+_certs: dict[tuple[str, str], pki.KeyPair] = {}
 
 
-def _backend_certificate(ca_cert: str, ca_key: str) -> pki.KeyPair:
-    """One backend certificate per client CA (bounded cache; a day's validity, renewed at half)."""
-    cached = _certs.get(ca_cert)
+def client_certificate(ca_cert: str, ca_key: str, user: str = BACKEND_USER) -> pki.KeyPair:
+    """A ``system:masters`` client certificate of ``user`` from a hosted cluster's client CA: the backend's
+    (``BACKEND_USER``) and the SRE backplane's (``aro.hcp.access``). One per (CA, user), cached (at most 256;
+    a day's validity, renewed at half); a revocation replaces the CA, hence the certificate."""
+    cached = _certs.get((ca_cert, user))
     if cached is not None and _valid_for(cached, hours=12):
         return cached
     issued = pki.issue(
-        pki.KeyPair(ca_cert, ca_key), BACKEND_USER, organization="system:masters", server=False, client=True, days=1
+        pki.KeyPair(ca_cert, ca_key), user, organization="system:masters", server=False, client=True, days=1
     )
     if len(_certs) >= 256:
         _certs.pop(next(iter(_certs)))
-    _certs[ca_cert] = issued
+    _certs[(ca_cert, user)] = issued
     return issued
 
 

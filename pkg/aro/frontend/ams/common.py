@@ -10,7 +10,7 @@ from fastapi import Depends, Request
 from fastapi.responses import JSONResponse, Response
 
 from aro.database.query import MAX_LIMIT
-from aro.frontend.body import BodyError, BodyProblem, read_json
+from aro.frontend.body import BodyError, plain_answer, read_json
 from aro.frontend.services import services_of
 from aro.ledger.identity import Principal
 from aro.ledger.model import LedgerError
@@ -52,15 +52,7 @@ async def json_body(request: Request, limit: int = MAX_BODY_BYTES) -> Any:
     try:
         return await read_json(request, limit)
     except BodyError as e:
-        if e.problem is BodyProblem.TOO_LARGE:
-            raise LedgerError(413, e.detail) from None
-        if e.problem is BodyProblem.MEDIA_TYPE:
-            raise LedgerError(
-                415, f"The content type '{e.detail[:64]}' is not supported: send application/json"
-            ) from None
-        if e.problem is BodyProblem.EMPTY:
-            raise LedgerError(400, "The request body is empty") from None
-        raise LedgerError(400, f"The request body is not valid JSON: {e.detail[:200]}") from None
+        raise LedgerError(*plain_answer(e)) from None
 
 
 def int_param(request: Request, name: str, default: int, low: int, high: int) -> int:
