@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from aro_cmd import admin, cluster, hcp, ocm, rp
+from aro_cmd import admin, backplane, cluster, hcp, ocm, rp
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="aro: a resource provider for OpenShift clusters")
 rp.register(app)
@@ -12,6 +12,7 @@ admin.register(app)
 cluster.register(app)
 hcp.register(app)
 ocm.register(app)
+backplane.register(app)
 
 
 def main() -> None:

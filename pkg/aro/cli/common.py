@@ -3,7 +3,9 @@ bodies, writing private files and the confirmation prompt."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -69,6 +71,26 @@ def refuse_existing(path: Path, force: bool) -> None:
     """The check ``write_private_file`` makes, ahead of it (before asking the RP for what to write)."""
     if path.exists() and not force:
         raise _exists(path)
+
+
+def write_private(path: Path, text: str, mode: int = 0o600) -> None:
+    """``text`` to ``path`` atomically (a temporary file in the same directory, renamed over it), ``mode``."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as e:
+        raise CliError(f"cannot write {path}: {e.strerror or e}") from None
+    try:
+        with os.fdopen(fd, "w") as f:
+            os.fchmod(f.fileno(), mode)
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except OSError as e:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise CliError(f"cannot write {path}: {e.strerror or e}") from None
 
 
 def write_private_file(path: Path, text: str | bytes, force: bool) -> None:

@@ -368,14 +368,18 @@ def report(printer: Printer, e: CliError) -> None:
         printer.stderr.print(escape(e.hint), style="yellow")
 
 
-def run(action: Callable[[Printer], None], printer: Printer | None = None) -> int:
-    """Run one command; its exit code (0 on success) after printing any error on stderr."""
+def run(
+    action: Callable[[Printer], object],
+    printer: Printer | None = None,
+    reporter: Callable[[Printer, CliError], None] = report,
+) -> int:
+    """Run one command; its exit code (0 on success) after printing any error on stderr (``reporter``)."""
     printer = printer or Printer()
     try:
         action(printer)
         return 0
     except CliError as e:
-        report(printer, e)
+        reporter(printer, e)
         return e.exit_code
     except KeyboardInterrupt:
         printer.note("interrupted", "yellow")

@@ -19,16 +19,14 @@ directory, renamed over it)::
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from aro.cli.errors import CliError, UsageError
+from aro.cli.common import write_private
+from aro.cli.errors import UsageError
 
 CLIENT_ID = "aro-cli"
 TOKEN_PATH = "/api/auth/token"
@@ -119,20 +117,4 @@ def load(env: Mapping[str, str]) -> OcmConfig | None:
 def save(path: Path, data: Mapping[str, Any]) -> None:
     """Write ``data`` to ``path`` (mode 0600) through a temporary file renamed over it, so a reader sees the
     old file or the new one, never a part; the directory is created (0700) when missing."""
-    text = json.dumps(data, indent=2) + "\n"
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as e:
-        raise CliError(f"cannot write {path}: {e.strerror or e}") from None
-    try:
-        with os.fdopen(fd, "w") as f:
-            os.fchmod(f.fileno(), 0o600)
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except OSError as e:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise CliError(f"cannot write {path}: {e.strerror or e}") from None
+    write_private(path, json.dumps(data, indent=2) + "\n")
