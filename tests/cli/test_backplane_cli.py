@@ -9,8 +9,7 @@ SRE's to run).
 What a test checks is never what it configured: the cluster API's own answers (the customer's admin
 kubeconfig, straight to the cluster), the simulator's audit of the cluster API, the job's pod in the cluster,
 the console link the simulator serves, the shipped scripts' metadata. Without a server, the CLI's logic is
-``test_backplane_units`` / ``test_backplane_kubeconfig``'s; the ledger lookups, `aro backplane console` and
-`aro token`'s refresh at a real RP are ``test_backplane_rp``'s.
+``test_backplane_units`` / ``test_backplane_kubeconfig``'s (the lookups with the ledger's own search parser).
 
 The walkthrough (README, "The backplane"):
 
@@ -475,6 +474,22 @@ def test_cloud_console_and_scripts(served: Served, sre: Sre) -> None:
     [env] = meta["envs"]
     required = f"Required Parameters:\n- Key:         {env['key']}\n  Description: {env['description']}\n"
     assert described.endswith(required + "Optional Parameters:\n"), described
+
+
+def test_console_finds_a_cluster_by_any_key_within_the_callers_organization(
+    served: Served, sre: Sre, tmp_path: Path
+) -> None:
+    sub = served.subs[served.classic.cluster_id]
+    console_url = sub["console_url"]
+    for key in (served.classic.cluster_id, sub["external_cluster_id"], served.classic.name[2:]):  # a part: a search
+        assert sre.ok("backplane", "console", key).stdout == console_url + "\n", key
+    missing = sre.fails(1, "backplane", "console", "no-such-cluster-x'y")  # quoted, not injected
+    assert 'no cluster has the id, external id or name "no-such-cluster-x\'y"' in missing
+
+    outsider = Sre(tmp_path / "outsider")  # not an SRE, and of the default organization, not the cluster's
+    outsider.home.mkdir()
+    outsider.ok("login", "--user", "someone", "--url", served.rp.base_url, "--ca-file", str(served.rp.ca_file))
+    assert "no cluster has the id, external id or name" in outsider.fails(1, "backplane", "console", served.classic.name)
 
 
 # --- where the backplane is, and who may use it -----------------------------------------------------------------
