@@ -489,7 +489,8 @@ def test_console_finds_a_cluster_by_any_key_within_the_callers_organization(
     outsider = Sre(tmp_path / "outsider")  # not an SRE, and of the default organization, not the cluster's
     outsider.home.mkdir()
     outsider.ok("login", "--user", "someone", "--url", served.rp.base_url, "--ca-file", str(served.rp.ca_file))
-    assert "no cluster has the id, external id or name" in outsider.fails(1, "backplane", "console", served.classic.name)
+    refused = outsider.fails(1, "backplane", "console", served.classic.name)
+    assert "no cluster has the id, external id or name" in refused
 
 
 # --- where the backplane is, and who may use it -----------------------------------------------------------------
