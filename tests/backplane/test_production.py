@@ -8,44 +8,20 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pytest
 
 from tests.backend.helpers import V, body, cluster_url
 from tests.backplane.helpers import kubectl, ok, proxy_kubeconfig, until
 from tests.conftest import RPProcess
 from tests.ledger.helpers import AMS
-from tests.ledger.test_oidc import AUDIENCE, Issuer
-from tests.security.test_production import Certs, _ctx, client, make_certs, start_production
+from tests.ledger.test_oidc import Issuer, certs, issuer, prod
+from tests.security.test_production import Certs, _ctx, client
+
+__all__ = ["certs", "issuer", "prod"]  # the ledger's production RP with an OIDC issuer, one per module
 
 FORBIDDEN = {"error": {"code": "Forbidden", "message": "Forbidden."}}
-
-
-@pytest.fixture(scope="module")
-def certs(tmp_path_factory: pytest.TempPathFactory) -> Certs:
-    return make_certs(tmp_path_factory.mktemp("certs"))
-
-
-@pytest.fixture(scope="module")
-def issuer() -> Iterator[Issuer]:
-    i = Issuer()
-    yield i
-    i.server.shutdown()
-
-
-@pytest.fixture(scope="module")
-def prod(certs: Certs, issuer: Issuer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RPProcess]:
-    rp = start_production(
-        certs,
-        tmp_path_factory.mktemp("bp-prod") / "data",
-        ARO_LEDGER_OIDC_ISSUER=issuer.url,
-        ARO_LEDGER_OIDC_AUDIENCE=AUDIENCE,
-    )
-    yield rp
-    rp.stop()
 
 
 def bearer(prod: RPProcess, certs: Certs, token: str | None) -> httpx.Client:
