@@ -159,6 +159,21 @@ def _subjects(kind: str) -> Cell:
 _AGE = Column("Age", _age, description="CreationTimestamp is a timestamp representing the server time ...")
 _NAME = Column("Name", _name, format="name", description="Name must be unique within a namespace.")
 
+
+# RBAC kinds (kubectl's columns): a role, cluster-scoped or not; a binding, cluster-scoped or not
+_ROLE = (
+    _NAME,
+    Column("Created At", _created, type="date", description="The creation time."),
+)
+_BINDING = (
+    _NAME,
+    Column("Role", _role_ref, description="The role of the binding."),
+    _AGE,
+    Column("Users", _subjects("User"), priority=1, description="The users of the binding."),
+    Column("Groups", _subjects("Group"), priority=1, description="The groups of the binding."),
+    Column("ServiceAccounts", _subjects("ServiceAccount"), priority=1, description="The service accounts."),
+)
+
 COLUMNS: dict[str, tuple[Column, ...]] = {
     "nodes": (
         _NAME,
@@ -200,24 +215,10 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
         Column("Secrets", lambda o, n: len(o.get("secrets") or []), type="integer", description="Secrets."),
         _AGE,
     ),
-    "roles": (_NAME, Column("Created At", _created, type="date", description="The creation time.")),
-    "clusterroles": (_NAME, Column("Created At", _created, type="date", description="The creation time.")),
-    "rolebindings": (
-        _NAME,
-        Column("Role", _role_ref, description="The role of the binding."),
-        _AGE,
-        Column("Users", _subjects("User"), priority=1, description="The users of the binding."),
-        Column("Groups", _subjects("Group"), priority=1, description="The groups of the binding."),
-        Column("ServiceAccounts", _subjects("ServiceAccount"), priority=1, description="The service accounts."),
-    ),
-    "clusterrolebindings": (
-        _NAME,
-        Column("Role", _role_ref, description="The role of the binding."),
-        _AGE,
-        Column("Users", _subjects("User"), priority=1, description="The users of the binding."),
-        Column("Groups", _subjects("Group"), priority=1, description="The groups of the binding."),
-        Column("ServiceAccounts", _subjects("ServiceAccount"), priority=1, description="The service accounts."),
-    ),
+    "roles": _ROLE,
+    "clusterroles": _ROLE,
+    "rolebindings": _BINDING,
+    "clusterrolebindings": _BINDING,
 }
 
 
