@@ -128,7 +128,7 @@ def test_immutable_fields(cluster: OpenShiftCluster, body: dict[str, Any], targe
 def test_mutable_service_principal_and_read_only_fields(cluster: OpenShiftCluster) -> None:
     body = {
         "properties": {
-            "servicePrincipalProfile": {"clientId": "id", "clientSecret": "secret"},
+            "servicePrincipalProfile": {"clientId": "77777777-8888-4999-8000-000000000001", "clientSecret": "secret"},
             "consoleProfile": {"url": "https://evil"},
             "ingressProfiles": [{"name": "default", "ip": "1.1.1.1"}],
             "provisioningState": "Succeeded",
@@ -180,17 +180,20 @@ INVALID_CREATE: list[tuple[str, Any, str, str | None]] = [
         "worker-misnamed",
         {"location": "eastus", "properties": {"workerProfiles": [{"name": "w"}]}},
         "InvalidParameter",
-        "properties.workerProfiles",
+        "properties.workerProfiles['w'].name",
     ),  # fmt: skip
     (
         "pod-cidr-small",
         {"location": "eastus", "properties": {"networkProfile": {"podCidr": "10.128.0.0/20"}}},
-        "InvalidCIDRRange",
+        "InvalidParameter",
         "properties.networkProfile.podCidr",
     ),  # fmt: skip
     (
         "sp-without-secret",
-        {"location": "eastus", "properties": {"servicePrincipalProfile": {"clientId": "x"}}},
+        {
+            "location": "eastus",
+            "properties": {"servicePrincipalProfile": {"clientId": "77777777-8888-4999-8000-000000000001"}},
+        },
         "InvalidParameter",
         "properties.servicePrincipalProfile.clientSecret",
     ),  # fmt: skip
@@ -218,10 +221,10 @@ def test_given_fields_are_kept() -> None:
         "properties": {
             "clusterProfile": {"domain": "mine", "version": "4.17.27"},
             "networkProfile": {"podCidr": "10.0.0.0/16", "serviceCidr": "10.1.0.0/16"},
-            "masterProfile": {"vmSize": "Standard_D16s_v5", "subnetId": subnet("m")},
-            "workerProfiles": [{"name": "worker", "count": 4, "subnetId": subnet("w")}],
+            "masterProfile": {"vmSize": "Standard_D16s_v5", "subnetId": subnet("master")},
+            "workerProfiles": [{"name": "worker", "count": 4, "subnetId": subnet("worker")}],
             "apiserverProfile": {"visibility": "Private"},
-            "servicePrincipalProfile": {"clientId": "id", "clientSecret": "secret"},
+            "servicePrincipalProfile": {"clientId": "77777777-8888-4999-8000-000000000001", "clientSecret": "secret"},
         },
     }
     p = V2019.put(body, None, CTX).properties

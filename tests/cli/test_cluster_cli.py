@@ -17,6 +17,7 @@ from tests.cli.helpers import Cli
 from tests.conftest import free_port
 
 RG = "rg1"
+MY_APP = "0b1e5c4f-7a2d-4c3b-9e8f-1a2b3c4d5e6f"  # a service principal client id is a UUID (ARO-RP: else 400)
 
 
 @pytest.fixture(scope="module")
@@ -68,11 +69,11 @@ def test_create_reads_pull_secret_file_and_service_principal(cli: Cli, tmp_path:
     secret = tmp_path / "pull-secret.txt"
     secret.write_text('{"auths":{"registry.example.com":{"auth":"c2VjcmV0"}}}\n')
     r = cli.run(
-        "create", "ps", "-g", "rg3", "--pull-secret", f"@{secret}", "--client-id", "my-app", "--client-secret", "s3"
+        "create", "ps", "-g", "rg3", "--pull-secret", f"@{secret}", "--client-id", MY_APP, "--client-secret", "s3"
     )
     assert r.exit_code == 0, r.output
     body = json.loads(r.stdout)
-    assert body["properties"]["servicePrincipalProfile"] == {"clientId": "my-app"}  # the secret is never returned
+    assert body["properties"]["servicePrincipalProfile"] == {"clientId": MY_APP}  # the secret is never returned
     assert "placeholder" not in r.stderr
     missing = cli.run("create", "ps2", "-g", "rg3", "--pull-secret", f"@{tmp_path / 'nope'}")
     assert missing.exit_code == 2 and "cannot read the pull secret file" in missing.stderr

@@ -63,7 +63,7 @@ CASES = [
     Case("tag-value-number", "PATCH", C, 400, CONTENT, "tags.a", body=const({"tags": {"a": 1}})),
     Case("tag-value-object", "PUT", N, 400, CONTENT, "tags.a", body=create_with(lambda b: b.update(tags={"a": {"b": "c"}}))),
     Case("location-array", "PATCH", C, 400, CONTENT, "location", body=const({"location": ["eastus"]})),
-    Case("visibility-unknown", "PUT", N, 400, CONTENT, "properties.apiserverProfile.visibility", body=create_with(lambda b: b["properties"]["apiserverProfile"].update(visibility="Sideways"))),
+    Case("visibility-unknown", "PUT", N, 400, "InvalidParameter", "properties.apiserverProfile.visibility", body=create_with(lambda b: b["properties"]["apiserverProfile"].update(visibility="Sideways"))),
     # nulls: required members, and tag values (tags are replaced whole: a null value is not a deletion)
     Case("create-properties-null", "PUT", N, 400, "InvalidParameter", "properties", body=create_with(lambda b: b.update(properties=None))),
     Case("create-location-null", "PUT", N, 400, "InvalidParameter", "location", body=create_with(lambda b: b.update(location=None))),

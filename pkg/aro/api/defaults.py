@@ -8,6 +8,7 @@ README's curl flow); run it before ``apply_defaults``.
 
 from __future__ import annotations
 
+import re
 import secrets
 import string
 
@@ -73,10 +74,12 @@ def apply_defaults(oc: OpenShiftCluster, ctx: ValidationContext) -> None:
 
 
 def subnet_id(ctx: ValidationContext, subnet: str) -> str:
-    """The subnet the lenient defaults point at: ``{name}-vnet`` in the cluster's resource group."""
+    """The subnet the lenient defaults point at: ``{name}-vnet`` in the cluster's resource group (a name
+    that is no virtual network name -- parentheses, over 64 characters -- made into one)."""
+    vnet = re.sub(r"[^-A-Za-z0-9_.]", "-", ctx.name)[:59] + "-vnet"
     return (
         f"/subscriptions/{ctx.subscription_id}/resourceGroups/{ctx.resource_group}"
-        f"/providers/Microsoft.Network/virtualNetworks/{ctx.name}-vnet/subnets/{subnet}"
+        f"/providers/Microsoft.Network/virtualNetworks/{vnet}/subnets/{subnet}"
     )
 
 

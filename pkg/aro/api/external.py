@@ -5,6 +5,9 @@ External models are *strict*: a JSON string where an integer is expected (``"cou
 value that is not a string or an unknown enum value is a 400 ``InvalidRequestContent`` whose ``target`` is
 the JSON path of the offending value (``properties.workerProfiles[0].count``). Unknown fields are ignored.
 Every field is optional at the type level; what a request must contain is the static validator's job.
+The classic cluster's enums (``Visibility``, ``OutboundType``, ``Toggle``) are the exception: any string
+parses (the OpenAPI document still lists the values) and the cluster's field rules refuse an unknown one
+with ARO-RP's ``InvalidParameter`` message (``aro.api.clustervalidation``).
 """
 
 from __future__ import annotations
@@ -12,18 +15,19 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Callable, Sequence
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, WithJsonSchema
 from pydantic.alias_generators import to_camel
 
 from aro.api.cluster import IngressProfile, WorkerProfile
 from aro.api.errors import INVALID_REQUEST_CONTENT, CloudError
 
-Visibility = Literal["Public", "Private"]
+# Lenient enums (see the module docstring): the schema lists the values, any string parses.
+Visibility = Annotated[str, WithJsonSchema({"type": "string", "enum": ["Public", "Private"]})]
 # "" is what clients send for "use the default" (the az CLI sends ``"outboundType": ""``).
-OutboundType = Literal["", "Loadbalancer", "UserDefinedRouting"]
-Toggle = Literal["", "Enabled", "Disabled"]
+OutboundType = Annotated[str, WithJsonSchema({"type": "string", "enum": ["", "Loadbalancer", "UserDefinedRouting"]})]
+Toggle = Annotated[str, WithJsonSchema({"type": "string", "enum": ["", "Enabled", "Disabled"]})]
 IdentityType = Literal["None", "SystemAssigned", "UserAssigned", "SystemAssigned,UserAssigned"]
 ProvisioningStateName = Literal["Creating", "Updating", "AdminUpdating", "Deleting", "Succeeded", "Failed", "Canceled"]
 

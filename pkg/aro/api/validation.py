@@ -9,13 +9,11 @@ external JSON paths, which all versions share (list elements by name: ``properti
 
 from __future__ import annotations
 
-import ipaddress
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from aro.api.errors import (
-    INVALID_CIDR_RANGE,
     MISMATCHING_RESOURCE_ID,
     MISMATCHING_RESOURCE_NAME,
     MISMATCHING_RESOURCE_TYPE,
@@ -43,10 +41,10 @@ def normalize_location(location: str) -> str:
 
 def check_ids(body: Mapping[str, Any], ctx: ValidationContext) -> None:
     """``id``/``name``/``type`` in a body, if present, must match the URL (case-insensitively)."""
-    for key, code, expected in (
-        ("id", MISMATCHING_RESOURCE_ID, ctx.resource_id),
-        ("name", MISMATCHING_RESOURCE_NAME, ctx.name),
-        ("type", MISMATCHING_RESOURCE_TYPE, ctx.resource_type),
+    for key, label, code, expected in (
+        ("id", "ID", MISMATCHING_RESOURCE_ID, ctx.resource_id),
+        ("name", "name", MISMATCHING_RESOURCE_NAME, ctx.name),
+        ("type", "type", MISMATCHING_RESOURCE_TYPE, ctx.resource_type),
     ):
         value = body.get(key)
         if value is None:
@@ -55,7 +53,7 @@ def check_ids(body: Mapping[str, Any], ctx: ValidationContext) -> None:
             raise CloudError(
                 400,
                 code,
-                f"The provided resource {key} '{value}' did not match the name in the Url '{expected}'.",
+                f"The provided resource {label} '{value}' did not match the name in the Url '{expected}'.",
                 key,
             )
 
@@ -65,18 +63,21 @@ def check_location(location: str | None, ctx: ValidationContext) -> None:
         raise invalid_parameter("location", f"The provided location '{location or ''}' is invalid.")
 
 
-def check_provisioning_state(body: Mapping[str, Any], current: Resource) -> None:
-    """A ``properties.provisioningState`` in an update must name the current state."""
+def check_provisioning_state(
+    body: Mapping[str, Any], current: Resource | None, known: Collection[ProvisioningState] = tuple(ProvisioningState)
+) -> None:
+    """A ``properties.provisioningState`` in a request must name one of the ``known`` states (create: any,
+    as ARO-RP; update: the current one)."""
     props = body.get("properties")
     value = props.get("provisioningState") if isinstance(props, dict) else None
     if value is None:
         return
     target = "properties.provisioningState"
-    known = {s.value.casefold(): s for s in ProvisioningState}
-    state = known.get(value.casefold()) if isinstance(value, str) else None
+    by_name = {s.value.casefold(): s for s in known}
+    state = by_name.get(value.casefold()) if isinstance(value, str) else None
     if state is None:
         raise invalid_parameter(target, f"The provided provisioning state '{value}' is invalid.")
-    if state != current.properties.provisioning_state:
+    if current is not None and state != current.properties.provisioning_state:
         raise change_not_allowed(target)
 
 
@@ -113,31 +114,3 @@ def element_path(base: str, name: str, index: int) -> str:
 def one_of(value: str, allowed: tuple[str, ...], target: str, what: str) -> None:
     if value not in allowed:
         raise invalid_parameter(target, f"The provided {what} '{value}' is invalid.")
-
-
-def cidr(
-    value: str,
-    target: str,
-    what: str,
-    max_prefix: int,
-    reserved: tuple[ipaddress.IPv4Network, ...] = (),
-) -> ipaddress.IPv4Network:
-    """An IPv4 network, network-aligned, at least as large as ``/max_prefix``, clear of ``reserved``."""
-    try:
-        net = ipaddress.ip_network(value, strict=False)
-    except ValueError:
-        raise invalid_parameter(target, f"The provided {what} CIDR '{value}' is invalid.") from None
-
-    def bad(reason: str) -> CloudError:
-        return CloudError(400, INVALID_CIDR_RANGE, f"The provided {what} CIDR '{value}' is invalid: {reason}.", target)
-
-    if not isinstance(net, ipaddress.IPv4Network):
-        raise bad("must be IPv4")
-    if str(net.network_address) != value.split("/", 1)[0]:
-        raise bad("must be network-aligned")
-    if net.prefixlen > max_prefix:
-        raise bad(f"must be /{max_prefix} or larger")
-    for r in reserved:
-        if net.overlaps(r):
-            raise bad(f"must not overlap the reserved range {r}")
-    return net

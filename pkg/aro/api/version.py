@@ -27,6 +27,7 @@ class ValidationContext:
     resource_group: str
     name: str
     location: str  # the RP's location (e.g. "eastus")
+    rp_domain: str = ""  # the RP's DNS zone for cluster domains, "{location}.{clusterDomain}" (eastus.aroapp.io)
     versions: Sequence[str] = ()  # installable product versions ("4.18.34", ...)
     default_version: str = ""
     resource_type: str = ""  # the full ARM type the URL names

@@ -129,6 +129,7 @@ def validation_context(
         resource_group=resource_group,
         name=name,
         location=arm.config.location,
+        rp_domain=f"{arm.config.location}.{arm.config.cloud.azure.cluster_domain}",
         versions=tuple(v.name for v in catalog if v.enabled),
         default_version=next((v.name for v in catalog if v.default), ""),
         resource_type=kind.type,

@@ -8,9 +8,20 @@ import binascii
 from typing import Any
 
 from aro.api.errors import invalid_parameter
+from aro.api.resource import ProvisioningState
 from aro.api.v20191231preview import models as m
+from aro.api.validation import check_provisioning_state
 
 PULL_SECRET = "properties.pullSecret"
+# The states a request may name in this version (ARO-RP: any other is 400, on create too).
+PROVISIONING_STATES = (
+    ProvisioningState.CREATING,
+    ProvisioningState.UPDATING,
+    ProvisioningState.ADMIN_UPDATING,
+    ProvisioningState.DELETING,
+    ProvisioningState.SUCCEEDED,
+    ProvisioningState.FAILED,
+)
 
 
 def decode_pull_secret(value: str | None) -> str:
@@ -24,5 +35,7 @@ def decode_pull_secret(value: str | None) -> str:
 
 
 def check(ext: m.OpenShiftCluster, body: dict[str, Any], creating: bool) -> None:
+    if creating:
+        check_provisioning_state(body, None, PROVISIONING_STATES)
     if ext.properties is not None:
         decode_pull_secret(ext.properties.pull_secret)
