@@ -4,6 +4,8 @@ The ARM routes live in ``_arm`` (scale set instances in ``_vmss``), the cluster 
 Routes (the ARM and admin ones matched case-insensitively, segment by segment):
 
 - ``/subscriptions/...``: the ARM surface (``_arm``); bearer token required; ``api-version`` required.
+- ``…/providers/Microsoft.RedHatOpenShift/...`` (any scope): forwarded to the linked RP as ARM does
+  (``_frontdoor``), after the same authentication and ``api-version`` check.
 - ``/simulator/faults`` (GET/PUT/DELETE), ``/simulator/requests`` (GET; ``?since=&owner=&step=``) and
   ``/simulator/autoscaler`` (GET/PUT, ``_vmss``): admin; bearer token required.
 - ``/simulator/audit`` (GET; ``?server=<cluster API URL>[&user=]``): the audit events of one cluster API
@@ -23,6 +25,10 @@ Routes (the ARM and admin ones matched case-insensitively, segment by segment):
   which needs no bearer token: the link is the credential (``_console``).
 - ``/{tenant}/oauth2/v2.0/token``: an Entra-compatible client-credentials token endpoint (``_token``); the
   tokens it issues are accepted as bearer tokens, as is the configured token itself.
+- ``/tenants``, ``/subscriptions[/{s}]`` (``_directory``), ``/providers[/{ns}]``, ``/subscriptions/{s}/providers
+  [/{ns}[/register|unregister]]``, ``/subscriptions/{s}/locations`` (``_providers``): ARM's own; bearer token
+  and ``api-version`` required. ``/metadata/endpoints`` (``_metadata``): the cloud's endpoints, anonymous.
+- ``/v1.0/...``: Microsoft Graph (``_graph``; applications, service principals, passwords); bearer token.
 """
 
 from __future__ import annotations
@@ -33,16 +39,25 @@ import time
 import uuid
 from urllib.parse import parse_qsl
 
+from . import _authorization as authorization
+from . import _metadata as metadata
+from ._arm import STATE_SCHEMA as ARM_STATE_SCHEMA
 from ._arm import ArmHandlers
 from ._clienttls import ClientTrust, ServingCerts
 from ._config import FaultRule, FaultSet, SimulatorConfig
 from ._console import Console
+from ._directory import SCHEMA as DIRECTORY_SCHEMA
+from ._directory import Directory
 from ._errors import ArmError
+from ._frontdoor import FrontDoor
+from ._graph import Graph
 from ._http import Receive, Request, Response, Scope, Send
 from ._kube import KubeAPI
 from ._kubeerrors import KubeError
 from ._kubeobjects import SCHEMA as KUBE_SCHEMA
 from ._log import RequestLog
+from ._providers import SCHEMA as PROVIDERS_SCHEMA
+from ._providers import Providers
 from ._store import Store, iso
 from ._telemetry import Telemetry
 from ._token import TokenIssuer
@@ -60,7 +75,10 @@ class SimulatorApp:
     def __init__(self, config: SimulatorConfig) -> None:
         self.config = config
         self.faults = FaultSet(config.fault_rules())
-        self.store = Store(config.data_directory, extra_schema=KUBE_SCHEMA + VMSS_SCHEMA)
+        self.store = Store(
+            config.data_directory,
+            extra_schema=KUBE_SCHEMA + VMSS_SCHEMA + DIRECTORY_SCHEMA + PROVIDERS_SCHEMA + ARM_STATE_SCHEMA,
+        )
         self.client_trust = ClientTrust()  # the serving contexts' client CAs (SimulatorServer attaches)
         self.serving_certs = ServingCerts(self.client_trust)  # classic clusters' API certificates, by SNI
         self.scale_sets = ScaleSets(self.store, lambda: self.config.step_delay_seconds)
@@ -69,10 +87,14 @@ class SimulatorApp:
             config.data_directory / "requests.jsonl", lambda: self.store.executor, config.request_log_memory
         )
         self.arm = ArmHandlers(self)
-        self.tokens = TokenIssuer(config.token)
+        self.directory = Directory(self)  # who: tenant, subscriptions, principals
+        self.providers = Providers(self)  # what and where: resource providers, their registration, regions
+        self.graph = Graph(self, self.directory)
+        self.tokens = TokenIssuer(config.token, principals=self.directory)
         self.kube = KubeAPI(self)
         self.telemetry = Telemetry(self.store, self.kube.objects, self.kube.clusters, self.faults)
         self.console = Console(self)
+        self.front_door = FrontDoor(self, config.front_door)  # Microsoft.RedHatOpenShift -> the RP
         self._opened = False
         self._open_lock = asyncio.Lock()
 
@@ -82,6 +104,7 @@ class SimulatorApp:
         async with self._open_lock:
             if not self._opened:
                 await self.store.open()
+                await self.directory.seed()
                 await self.log.open()
                 await self.kube.startup()
                 self.kube.watches.stopping.clear()
@@ -102,6 +125,7 @@ class SimulatorApp:
         async with self._open_lock:
             if self._opened:
                 await self.telemetry.stop()
+                await self.front_door.close()
                 await self.kube.shutdown()  # ends the executed pods' processes (``_kubelet``)
                 await self.log.close()
                 await self.store.close()
@@ -153,6 +177,7 @@ class SimulatorApp:
             header_list,
             scope.get("query_string", b"").decode("latin-1"),
             str((scope.get("client") or ("",))[0] or ""),
+            (scope.get("raw_path") or scope["path"].encode()).decode("latin-1"),
         )
         try:
             if not self._opened:
@@ -212,8 +237,9 @@ class SimulatorApp:
             payload, ctype = resp.body, None
         else:
             payload, ctype = json.dumps(resp.body).encode(), "application/json; charset=utf-8"
-        headers = [(b"x-ms-request-id", request_id.encode())]
-        if "x-ms-client-request-id" in req.headers:
+        own = {k.lower() for k in resp.headers}  # a forwarded answer (``_frontdoor``) keeps the RP's ids
+        headers = [] if "x-ms-request-id" in own else [(b"x-ms-request-id", request_id.encode())]
+        if "x-ms-client-request-id" in req.headers and "x-ms-client-request-id" not in own:
             headers.append((b"x-ms-client-request-id", req.headers["x-ms-client-request-id"].encode()))
         if ctype:
             headers.append((b"content-type", ctype.encode()))
@@ -253,7 +279,10 @@ class SimulatorApp:
 
     async def _dispatch(self, req: Request) -> Response:
         root = req.lsegs[0] if req.lsegs else ""
-        if root == "subscriptions":
+        routed = FrontDoor.handles(req)  # ARM's routing of Microsoft.RedHatOpenShift to the RP
+        arm_own = Providers.handles(req) or req.lsegs == ["tenants"]  # ARM's own: providers, regions, tenants
+        arm_own = arm_own or (root == "providers" and authorization.handles(req.lsegs))  # tenant role definitions
+        if root == "subscriptions" or routed or arm_own:
             self._authenticate(req)
             if "api-version" not in req.query:
                 raise ArmError(
@@ -261,7 +290,15 @@ class SimulatorApp:
                     "MissingApiVersionParameter",
                     "The api-version query parameter (?api-version=) is required for all requests.",
                 )
-            return await self.arm.dispatch(req)
+            if req.lsegs == ["tenants"]:
+                return self.directory.tenants(req)
+            if Providers.handles(req):
+                return await self.providers.dispatch(req)
+            return await (self.front_door.forward(req) if routed else self.arm.dispatch(req))
+        if metadata.handles(req):  # anonymous, as in Azure
+            return metadata.dispatch(req)
+        if Graph.handles(req):  # Microsoft Graph (its own bearer check and error envelope)
+            return await self.graph.dispatch(req)
         if root == "simulator":
             self._authenticate(req)
             if req.lsegs[1:] == ["autoscaler"]:
@@ -282,7 +319,7 @@ class SimulatorApp:
         if Console.handles(req):  # no bearer token: the signed link is the credential
             return await self.console.page(req)
         if TokenIssuer.handles(req):
-            return self.tokens.dispatch(req)
+            return await self.tokens.dispatch(req)
         if KubeAPI.handles(req):
             return await self.kube.dispatch(req)
         raise ArmError(404, "NotFound", f"No route for {req.method} /{'/'.join(req.segs)}.")

@@ -13,6 +13,10 @@
 | ``.../Microsoft.Compute/virtualMachineScaleSets/{name}/virtualMachines[/{id}]`` | scale set instances (``_vmss``) |
 | POST ``.../virtualMachines/{name}/deallocate`` (``start``, ``powerOff``; scale sets and their instances too), GET
   ``.../instanceView`` | machines' power (``_power``) |
+| GET ``/subscriptions[/{s}]`` | the directory's subscriptions (``_directory``); providers and regions: ``_providers`` |
+| ``Microsoft.Network`` virtual networks, subnets, security groups, route tables; ``{any scope}/providers/
+  Microsoft.Authorization`` role definitions, assignments, permissions; ``Microsoft.ManagedIdentity`` identities |
+  real state: ``_network``, ``_authorization``, ``_identities`` |
 | GET ``/subscriptions/{s}/providers/Microsoft.Resources/operationStatuses/{id}`` | ``{status, error?}`` |
 | GET ``/subscriptions/{s}/operationresults/{id}`` | 202 + ``Location`` while running; 204; or the error |
 """
@@ -25,6 +29,10 @@ import re
 import time
 from typing import TYPE_CHECKING, Any
 
+from . import _authorization as authorization
+from . import _identities as identities
+from . import _netcheck as netcheck
+from . import _network as network
 from . import _power as power
 from . import _vmss as vmss
 from ._errors import ArmError, not_found, rg_not_found
@@ -35,6 +43,8 @@ from ._template import TemplateError, expand, rg_id
 if TYPE_CHECKING:
     from ._app import SimulatorApp
 
+# the tables of the ARM state modules (``SimulatorApp`` opens the store with them)
+STATE_SCHEMA = network.SCHEMA + authorization.SCHEMA + identities.SCHEMA
 _RG_NAME = re.compile(r"^[-\w._()]{1,90}$")
 _RESOURCE_FIELDS = ("location", "tags", "sku", "kind", "zones", "identity", "plan", "managedBy")
 
@@ -45,6 +55,10 @@ class ArmHandlers:
         self.store = app.store
         self.faults = app.faults
         self.power = power.Power(app)
+        self.network = network.Network(self)  # real state for the resources `az aro create` checks
+        self.authorization = authorization.Authorization(self)
+        self.identities = identities.Identities(self)
+        self.store.hooks += [self.network, self.authorization, self.identities]
 
     @property
     def delay(self) -> float:
@@ -72,6 +86,14 @@ class ArmHandlers:
 
     async def dispatch(self, req: Request) -> Response:
         lsegs, n = req.lsegs, len(req.lsegs)
+        if n <= 2:  # the subscriptions themselves (``_directory``)
+            return self.app.directory.subscriptions(req)
+        if authorization.handles(lsegs):  # {any scope}/providers/Microsoft.Authorization/...
+            return await self.authorization.dispatch(req)
+        if network.handles(lsegs):
+            return await self.network.dispatch(req)
+        if identities.handles(lsegs):
+            return await self.identities.dispatch(req)
         if n == 3 and lsegs[2] == "resourcegroups" and req.method == "GET":
             return Response(200, {"value": await self.store.run(self.store.list_rgs, req.segs[1])})
         if n == 4 and lsegs[2] == "resourcegroups":
@@ -209,6 +231,7 @@ class ArmHandlers:
             raise ArmError(400, "InvalidTemplate", f"Deployment template validation failed: '{e.message}'.") from e
         for p in plan:
             vmss.validate(p.type, p.body)
+            netcheck.planned(p.type, p.id, p.body)
         rule = self.faults.hit("deploy", name, *(p.name for p in plan))
         outcome = None
         if rule is not None and rule.mode == "fail":

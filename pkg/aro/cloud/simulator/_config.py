@@ -20,8 +20,9 @@ answers ``status`` with the message as text.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -37,6 +38,12 @@ OPERATIONS = frozenset(
     }
 )
 FaultMode = Literal["fail", "hang"]
+
+# the directory's well-known defaults (``aro rp`` prints them; env.example documents them)
+DEFAULT_TENANT_ID = "00000000-0000-0000-0000-000000000000"
+DEFAULT_SUBSCRIPTION_ID = "00000000-0000-0000-0000-000000000001"
+DEFAULT_CLIENT_ID = "00000000-0000-0000-0000-0000000000c1"
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
 @dataclass(frozen=True)
@@ -137,6 +144,28 @@ class FaultSet:
 
 
 @dataclass(frozen=True)
+class FrontDoorConfig:
+    """ARM's routing of ``Microsoft.RedHatOpenShift`` to an RP (``_frontdoor``). ``endpoint``: the RP to link
+    at start (``aro simulator`` alone; ``aro rp`` links its own frontend), verified with ``ca_file`` (PEM; None:
+    the system trust store); ``cert_file``/``key_file``: ARM's client certificate (a production RP requires
+    it). ARM's bounds: ``timeout_seconds`` per call (504 past it), request and response body sizes."""
+
+    endpoint: str | None = None
+    ca_file: str | None = None
+    cert_file: str | None = None
+    key_file: str | None = None
+    timeout_seconds: float = 60.0
+    max_request_bytes: int = 4 * 1024 * 1024
+    max_response_bytes: int = 8 * 1024 * 1024
+
+    def __post_init__(self) -> None:
+        if self.timeout_seconds <= 0 or min(self.max_request_bytes, self.max_response_bytes) < 1:
+            raise ValueError("front door: timeout_seconds and the byte bounds must be > 0")
+        if bool(self.cert_file) != bool(self.key_file):
+            raise ValueError("front door: cert_file and key_file go together")
+
+
+@dataclass(frozen=True)
 class SimulatorConfig:
     """Everything the simulator app needs.
 
@@ -171,8 +200,20 @@ class SimulatorConfig:
     kubelet_max_deadline_seconds: int = 600  # ... and its cap
     kubelet_log_max_bytes: int = 10 * 1024 * 1024  # an executed pod's log; the rest is cut with a marker
     console_link_seconds: int = 900  # the web console's links (``_console``): default lifetime, 1..3600
+    front_door: FrontDoorConfig = field(default_factory=FrontDoorConfig)  # ``_frontdoor``
+    # the directory (``_directory``): its one tenant, the subscriptions GET /subscriptions lists (the first is
+    # the default) and the seeded principal's appId, whose client secret is ``token``
+    tenant_id: str = DEFAULT_TENANT_ID
+    subscription_ids: tuple[str, ...] = (DEFAULT_SUBSCRIPTION_ID,)
+    client_id: str = DEFAULT_CLIENT_ID
 
     def __post_init__(self) -> None:
+        ids = (self.tenant_id, self.client_id, *self.subscription_ids)
+        if not 1 <= len(self.subscription_ids) <= 100 or not all(_UUID.match(i) for i in ids):
+            raise ValueError("tenant_id, client_id and 1..100 subscription_ids must be UUIDs")
+        object.__setattr__(self, "subscription_ids", tuple(i.lower() for i in self.subscription_ids))
+        object.__setattr__(self, "tenant_id", self.tenant_id.lower())
+        object.__setattr__(self, "client_id", self.client_id.lower())
         if self.step_delay_seconds < 0:
             raise ValueError("step_delay_seconds must be >= 0")
         if not 1 <= self.console_link_seconds <= 3600:

@@ -29,6 +29,7 @@ class Request:
     header_list: list[tuple[str, str]] = field(default_factory=list)  # every header (lower-cased names)
     query_string: str = ""  # the raw query, as sent (the cluster APIs' audit log)
     client_ip: str = ""  # the peer's address
+    raw_path: str = ""  # the path as sent, percent-encoded (what the front door forwards)
 
     def json(self) -> dict[str, Any]:
         try:
