@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import signal
 import socket
 import ssl
@@ -26,6 +27,7 @@ ARO = [sys.executable, "-m", ARO_MODULE]
 # Test defaults: any free port for the hosted simulator, no simulated latency, fast polling.
 FAST = {
     "ARO_CLOUD_SIMULATOR_PORT": "0",
+    "ARO_CLOUD_SIMULATOR_PROXY_PORT": "0",
     "ARO_CLOUD_SIMULATOR_STEP_DELAY_SECONDS": "0",
     "ARO_FRONTEND_RETRY_AFTER_SECONDS": "0",
     "ARO_BACKEND_CONDITION_POLL_SECONDS": "0.05",
@@ -33,10 +35,31 @@ FAST = {
 }
 
 
+# Ports for the servers the tests start: below Linux's ephemeral range (32768-60999), where the kernel picks the
+# ports of outgoing connections and of servers bound to port 0, so none of those takes a port between the moment
+# it is chosen and the moment the new server binds it. Each process walks the range from a random place (each
+# pytest-xdist worker in its own eighth of it, so the workers of one run do not meet), skipping ports in use.
+_PORTS = range(20000, 32768)
+_SLICES = 8
+_next_port: list[int] = []
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A loopback port nothing listens on, for a server started next (or to stand for an unreachable one)."""
+    if not _next_port:
+        worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+        width = len(_PORTS) // _SLICES
+        _next_port.append((worker % _SLICES) * width + random.randrange(width))
+    for _ in range(len(_PORTS)):
+        port = _PORTS[_next_port[0] % len(_PORTS)]
+        _next_port[0] += 1
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in {_PORTS}")
 
 
 @dataclass
@@ -142,3 +165,34 @@ def rp_factory(tmp_path: Path) -> Iterator[Any]:
     yield start
     for p in procs:
         p.kill()
+
+
+# pytest-xdist (`make test` runs the suite in several worker processes): the summaries some suites print at the
+# end (the local Cosmos DB server's notes, the drills' figures) are gathered in the workers, and the controller
+# loads no conftest below this one; so each worker hands its part over and the controller prints them once.
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    output = getattr(session.config, "workeroutput", None)
+    if output is not None:
+        from tests.database import cosmos_server
+        from tests.drills import scale
+
+        output["aro_summary"] = json.dumps({"notes": cosmos_server.NOTES, "figures": scale.FIGURES}, default=str)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    from tests.database import cosmos_server
+    from tests.drills import scale
+
+    summary = json.loads(getattr(node, "workeroutput", {}).get("aro_summary", "{}"))
+    cosmos_server.NOTES.extend(n for n in summary.get("notes", []) if n not in cosmos_server.NOTES)
+    for drill, figures in summary.get("figures", {}).items():
+        scale.FIGURES.setdefault(drill, {}).update(figures)
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    if config.pluginmanager.hasplugin("dsession"):  # the xdist controller
+        from tests.drills import conftest as drills  # its summary prints the Cosmos DB server's notes too
+
+        if not config.pluginmanager.is_registered(drills):  # (it is when tests/drills was named on the command line)
+            drills.pytest_terminal_summary(terminalreporter)

@@ -25,6 +25,7 @@ ARO = [sys.executable, "-m", "aro_cmd.main"]
 # are defined by (simulator on any free port, no simulated latency, no Retry-After).
 BENCH_ENV = {
     "ARO_CLOUD_SIMULATOR_PORT": "0",
+    "ARO_CLOUD_SIMULATOR_PROXY_PORT": "0",
     "ARO_CLOUD_SIMULATOR_STEP_DELAY_SECONDS": "0",
     "ARO_FRONTEND_RETRY_AFTER_SECONDS": "0",
 }

@@ -32,7 +32,7 @@ from aro.backplane.target import ClusterAccess, Targets
 from aro.cloud.azure import AzureCloud, azure_cloud, graph_store_for, snapshot_store_for
 from aro.cloud.base import Cloud
 from aro.cloud.credentials import StaticTokenCredential
-from aro.cloud.simulator import SimulatorConfig
+from aro.cloud.simulator import PROXY_HOSTS, CloudProxy, FrontDoorConfig, SimulatorApp, SimulatorConfig
 from aro.cloud.simulator import create_app as create_simulator
 from aro.cloud.simulator.server import SimulatorServer
 from aro.cluster.access import ClassicAccess
@@ -51,7 +51,7 @@ from aro.ledger.telemetry import UPLOAD_PATH
 from aro.steps import StepEnv, Timeouts
 from aro.util.crypto import Sealer, load_or_create_key
 from aro.util.metrics import Metrics
-from aro.util.pki import ensure_dev_serving_cert
+from aro.util.pki import KeyPair, ensure_dev_serving_cert, issue
 from aro.util.serve import HTTPSServer, TLSFiles
 
 log = logging.getLogger("aro.run")
@@ -97,19 +97,86 @@ def frontend_tls(config: Config) -> TLSFiles:
     return TLSFiles(str(files.cert_file), str(files.key_file), str(files.ca_file))
 
 
-def simulator_server(config: Config) -> SimulatorServer:
+def front_door_config(config: Config) -> FrontDoorConfig:
+    """The simulator's routing of Microsoft.RedHatOpenShift to an RP: ``cloud.simulator.frontDoor``, the RP's
+    CA defaulting to the development CA while the frontend serves the generated certificate."""
+    fd = config.cloud.simulator.front_door
+    ca = fd.ca_file
+    if ca is None and not config.frontend.tls.cert_file:
+        ca = str(ensure_dev_serving_cert(config.data_path / "certs").ca_file)
+    return FrontDoorConfig(fd.endpoint, ca, fd.cert_file, fd.key_file, fd.timeout_seconds)
+
+
+def simulator_app(config: Config) -> SimulatorApp:
     sim = config.cloud.simulator
-    certs = ensure_dev_serving_cert(config.data_path / "certs")
-    app = create_simulator(
+    return create_simulator(
         SimulatorConfig(
             config.data_path / "simulator",
             token=sim.token,
             step_delay_seconds=sim.step_delay_seconds,
             faults=sim.faults,
             anonymous_node_reads=False,  # the RP lists nodes with the cluster's admin credential
+            front_door=front_door_config(config),
+            tenant_id=sim.tenant_id,
+            subscription_ids=(sim.subscription_id,),
+            client_id=sim.client_id,
         )
     )
+
+
+def simulator_directory(config: Config) -> dict[str, str]:
+    """Who the hosted simulator's clients are (the "ready" log line's fields)."""
+    sim = config.cloud.simulator
+    return {"tenantId": sim.tenant_id, "subscriptionId": sim.subscription_id, "clientId": sim.client_id}
+
+
+def az_login_hint(config: Config, simulator_url: str) -> str:
+    """The commands that point the Azure CLI at the simulator, for a person to copy (the default token is shown,
+    any other is not: it is a secret)."""
+    sim = config.cloud.simulator
+    default = type(sim).model_fields["token"].default
+    secret = sim.token if sim.token == default else "<cloud.simulator.token>"
+    ca = config.data_path / "certs" / "ca.crt"
+    return (
+        f"az CLI: export AZURE_CORE_INSTANCE_DISCOVERY=false REQUESTS_CA_BUNDLE={ca}; "
+        f"az cloud register -n AroSimulator --endpoint-resource-manager {simulator_url}/ && "
+        f"az cloud set -n AroSimulator && az login --service-principal -u {sim.client_id} -p {secret} "
+        f"--tenant {sim.tenant_id}  (subscription {sim.subscription_id}); `az aro` calls management.azure.com "
+        f"whatever cloud is set: give it HTTPS_PROXY=<the ready line's proxy> NO_PROXY=localhost,127.0.0.1"
+    )
+
+
+def simulator_server(config: Config, app: SimulatorApp | None = None) -> SimulatorServer:
+    sim = config.cloud.simulator
+    certs = ensure_dev_serving_cert(config.data_path / "certs")
+    app = app if app is not None else simulator_app(config)
     return SimulatorServer(app, cert_file=certs.cert_file, key_file=certs.key_file, host=sim.host, port=sim.port)
+
+
+async def start_cloud_proxy(config: Config, app: SimulatorApp, server: SimulatorServer) -> CloudProxy | None:
+    """The simulator's CONNECT proxy (``cloud.simulator.proxyPort``; -1: none) for clients that call
+    ``https://management.azure.com`` whatever cloud is set: the simulator presents a certificate for that
+    name from the development CA (chosen by SNI) at the other end of each tunnel."""
+    sim = config.cloud.simulator
+    if sim.proxy_port < 0:
+        return None
+    certs = ensure_dev_serving_cert(config.data_path / "certs")
+    ca = KeyPair(certs.ca_file.read_text(), (config.data_path / "certs" / "ca.key").read_text())
+    public = issue(ca, sorted(PROXY_HOSTS)[0], dns_names=tuple(sorted(PROXY_HOSTS)))
+    app.serving_certs.put(public.cert_pem + ca.cert_pem, public.key_pem)
+    upstream = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}.get(sim.host, sim.host)
+    proxy = CloudProxy((upstream, server.port), host=sim.host, port=sim.proxy_port)
+    await proxy.start()
+    return proxy
+
+
+def link_front_door(config: Config, app: SimulatorApp, frontend_port: int) -> None:
+    """The hosted simulator forwards Microsoft.RedHatOpenShift to this RP's frontend (once it listens), unless
+    ``cloud.simulator.frontDoor.endpoint`` names another."""
+    fd = front_door_config(config)
+    url = fd.endpoint or f"https://localhost:{frontend_port}"
+    ca = Path(fd.ca_file).read_text() if fd.ca_file else None
+    app.front_door.link(url, ca, (fd.cert_file, fd.key_file) if fd.cert_file and fd.key_file else None)
 
 
 def make_cloud(config: Config, simulator_url: str | None) -> Cloud:
@@ -136,6 +203,7 @@ def make_cloud(config: Config, simulator_url: str | None) -> Cloud:
             management_url=config.cloud.management_cluster_url,
             graph_store=graph,
             snapshot_store=snapshot_store_for(config, sealer),
+            network_checks=sim.network_checks.value,
         )
     return azure_cloud(config, sealer)
 
@@ -317,14 +385,20 @@ async def run_rp(config: Config, *, frontend: bool = True, backend: bool = True)
     metrics = Metrics()
     server: HTTPSServer | None = None
     simulator: SimulatorServer | None = None
+    sim_app: SimulatorApp | None = None
+    proxy: CloudProxy | None = None
     cloud: Cloud | None = None
     pool: WorkerPool | None = None
     closing: list[Callable[[], Awaitable[None]]] = []
     try:
         if backend:
             if config.cloud.mode is CloudMode.SIMULATOR and not config.cloud.simulator.endpoint and frontend:
-                simulator = simulator_server(config)
+                sim_app = simulator_app(config)
+                simulator = simulator_server(config, sim_app)
                 await simulator.start()
+                proxy = await start_cloud_proxy(config, sim_app, simulator)
+                if proxy is not None:
+                    closing.append(proxy.stop)
             cloud = make_cloud(config, simulator.base_url if simulator else None)
             jobs = backplane_for(config, store, codecs_for(served.kinds, sealer), cloud, scripts)
             pool, monitor = make_pool(config, store, sealer, cloud, metrics, served, catalogs, ledger, jobs)
@@ -366,6 +440,8 @@ async def run_rp(config: Config, *, frontend: bool = True, backend: bool = True)
             server = HTTPSServer(app, config.frontend.host, config.frontend.port, frontend_tls(config))
             await server.start()
             set_frontend_port(config, ledger, server.port)
+            if sim_app is not None:  # the simulator becomes ARM's front door for this RP
+                link_front_door(config, sim_app, server.port)
         if pool is not None:
             await pool.polling.wait()
         readiness.backend_polling = True
@@ -374,10 +450,14 @@ async def run_rp(config: Config, *, frontend: bool = True, backend: bool = True)
             extra={
                 "listen": f"https://{config.frontend.host}:{server.port}" if server else None,
                 "simulator": simulator.base_url if simulator else None,
+                "proxy": proxy.url if proxy else None,
                 "startSeconds": round(time.monotonic() - started, 3),
                 "mode": config.mode.value,
+                **(simulator_directory(config) if simulator else {}),
             },
         )
+        if simulator is not None:
+            log.info(az_login_hint(config, simulator.base_url))
         await wait_for_signal()
         log.info("shutting down")
     finally:
@@ -397,10 +477,16 @@ async def run_rp(config: Config, *, frontend: bool = True, backend: bool = True)
 
 async def run_simulator(config: Config) -> None:
     """`aro simulator`: the cloud simulator alone (for several backend processes to share)."""
-    server = simulator_server(config)
+    app = simulator_app(config)
+    server = simulator_server(config, app)
     await server.start()
-    log.info("ready", extra={"simulator": server.base_url})
+    proxy = await start_cloud_proxy(config, app, server)
+    extra = {"simulator": server.base_url, "proxy": proxy.url if proxy else None, **simulator_directory(config)}
+    log.info("ready", extra=extra)
+    log.info(az_login_hint(config, server.base_url))
     with contextlib.suppress(asyncio.CancelledError):
         await wait_for_signal()
+    if proxy is not None:
+        await proxy.stop()
     await server.stop()
     log.info("stopped")

@@ -66,15 +66,25 @@ def cli_body() -> dict[str, Any]:
     )
 
 
+# The operators of the role set of every shipped minor version (aro/api/rolesets.json): one identity each.
+OPERATORS = (
+    "cloud-controller-manager",
+    "ingress",
+    "machine-api",
+    "disk-csi-driver",
+    "cloud-network-config",
+    "image-registry",
+    "file-csi-driver",
+    "aro-operator",
+)
+
+
 def wi_body() -> dict[str, Any]:
     """What ``az aro create --enable-managed-identity`` sends: workload identities instead of an SP."""
     body = cli_body()
     del body["properties"]["servicePrincipalProfile"]
     body["properties"]["platformWorkloadIdentityProfile"] = {
-        "platformWorkloadIdentities": {
-            "cloud-controller-manager": {"resourceId": msi("ccm")},
-            "ingress": {"resourceId": msi("ingress")},
-        }
+        "platformWorkloadIdentities": {op: {"resourceId": msi(op)} for op in OPERATORS}
     }
     body["identity"] = {"type": "UserAssigned", "userAssignedIdentities": {msi("cluster"): {}}}
     return body

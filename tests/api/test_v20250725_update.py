@@ -13,6 +13,7 @@ from tests.api.fixtures import (
     CLIENT_SECRET,
     CTX,
     KUBEADMIN_PASSWORD,
+    OPERATORS,
     PULL_SECRET,
     RESOURCE_ID,
     SUB,
@@ -92,7 +93,8 @@ def test_immutable_change_is_refused(sp_cluster: OpenShiftCluster, body: Body, t
 
 def test_workload_identity_cannot_be_removed(wi_cluster: OpenShiftCluster) -> None:
     body = p(platformWorkloadIdentityProfile={"platformWorkloadIdentities": {"ingress": None}})
-    expect_error(lambda: V2025.patch(body, wi_cluster, CTX), PCNA, f"{PWI}['ingress']")
+    err = expect_error(lambda: V2025.patch(body, wi_cluster, CTX), PCNA, PWI)
+    assert err.message == "Operator identity cannot be removed or have its name changed."  # ARO-RP's words
     body = p(platformWorkloadIdentityProfile=None)
     expect_error(lambda: V2025.patch(body, wi_cluster, CTX), PCNA, "properties.platformWorkloadIdentityProfile")
 
@@ -101,13 +103,16 @@ def test_mutable_fields_of_a_service_principal_cluster(sp_cluster: OpenShiftClus
     body = {
         "tags": {"team": "blue"},
         "properties": {
-            "servicePrincipalProfile": {"clientId": "new-client", "clientSecret": "new-secret"},
+            "servicePrincipalProfile": {
+                "clientId": "77777777-8888-4999-8000-000000000001",
+                "clientSecret": "new-secret",
+            },
             "networkProfile": {"loadBalancerProfile": {"managedOutboundIps": {"count": 5}}},
         },
     }
     new = V2025.patch(body, sp_cluster, CTX)
     sp = new.properties.service_principal_profile
-    assert sp is not None and (sp.client_id, sp.client_secret) == ("new-client", "new-secret")
+    assert sp is not None and (sp.client_id, sp.client_secret) == ("77777777-8888-4999-8000-000000000001", "new-secret")
     lb = new.properties.network_profile.load_balancer_profile
     assert lb is not None and lb.managed_outbound_ips is not None and lb.managed_outbound_ips.count == 5
     old_lb = sp_cluster.properties.network_profile.load_balancer_profile
@@ -129,7 +134,8 @@ def test_mutable_fields_of_a_workload_identity_cluster(wi_cluster: OpenShiftClus
     assert new.identity is not None and list(new.identity.user_assigned_identities) == [msi("c2")]
     pwi = new.properties.platform_workload_identity_profile
     assert pwi is not None and pwi.upgradeable_to == "4.19.1"
-    assert set(pwi.platform_workload_identities) == {"cloud-controller-manager", "ingress", "file-csi-driver"}
+    assert set(pwi.platform_workload_identities) == set(OPERATORS)
+    assert pwi.platform_workload_identities["file-csi-driver"].resource_id == msi("csi")
 
 
 def test_read_only_fields_are_ignored(sp_cluster: OpenShiftCluster) -> None:

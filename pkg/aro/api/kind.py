@@ -363,6 +363,13 @@ class CatalogKind:
 
     # An entry's resource name (unique in the catalog); None: ``entry.name``.
     entry_name: Callable[[Any], str] | None = None
+    # The 404 message for a name the catalog lacks: (name, api-version) -> text; None: "The {title} '{name}' ...".
+    missing: Callable[[str, str], str] | None = None
+
+    def missing_message(self, name: str, api_version: str) -> str:
+        if self.missing is not None:
+            return self.missing(name, api_version)
+        return f"The {self.title} '{name}' was not found."
 
     def name_of(self, entry: Any) -> str:
         return str(entry.name) if self.entry_name is None else self.entry_name(entry)

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aro.api import clusteradmin, v20191231preview, v20250725
+from aro.api import clusteradmin, v20191231preview, v20250725, workloadidentity
 from aro.api.cluster import SECRET_PATHS, OpenShiftCluster
 from aro.api.errors import DUPLICATE_RESOURCE_GROUP, REQUEST_NOT_ALLOWED, CloudError
 from aro.api.kind import ActionInfo, CatalogKind, Claim, ResourceKind
-from aro.api.resource import ProvisioningState, Request, Resource
+from aro.api.resource import RESOURCE_PROVIDER, ProvisioningState, Request, Resource
 
 _BROKEN = (ProvisioningState.CREATING, ProvisioningState.DELETING)
+DUPLICATE_CLIENT_ID = "DuplicateClientID"
 
 
 def cluster_gate(current: Resource, request: str) -> None:
@@ -41,12 +42,27 @@ def credentials_gate(current: Resource, request: str) -> None:
 
 
 def cluster_claims(oc: Resource, parent_key: str) -> Sequence[Claim]:
-    """ARO refuses a second cluster in the same managed resource group at PUT (DuplicateResourceGroup)."""
+    """ARO refuses a second cluster in the same managed resource group at PUT (DuplicateResourceGroup), and
+    a second workload identity cluster with the same cluster identity (DuplicateClientID; ARO-RP's unique
+    ``clientIdKey``)."""
+    out: list[Claim] = []
+    if isinstance(oc, OpenShiftCluster) and workloadidentity.uses_workload_identity(oc) and oc.identity is not None:
+        for key in oc.identity.user_assigned_identities:
+            out.append(
+                Claim(
+                    "clusterIdentity",
+                    key,
+                    "",
+                    f"The provided user assigned identity '{key[:300]}' is already in use by a cluster.",
+                    code=DUPLICATE_CLIENT_ID,
+                )
+            )
     rg = getattr(oc.properties, "cluster_profile", None)
     rg_id = str(getattr(rg, "resource_group_id", "") or "")
     if not rg_id:
-        return ()
+        return out
     return (
+        *out,
         Claim(
             "clusterResourceGroup",
             rg_id,
@@ -91,4 +107,24 @@ OPENSHIFT_VERSIONS = CatalogKind(
     title="OpenShift version",
     operation="Read OpenShift versions",
     description="Lists installable versions.",
+)
+
+
+def _missing_role_set(name: str, api_version: str) -> str:
+    return (
+        f"The Resource platformWorkloadIdentityRoleSet with version '{name}' was not found in the namespace "
+        f"'{RESOURCE_PROVIDER}' for api version '{api_version}'."
+    )
+
+
+# ARO-RP answers an unknown version with 400 ResourceNotFound; we keep its words with ARM's 404.
+PLATFORM_WORKLOAD_IDENTITY_ROLE_SETS = CatalogKind(
+    name="platformWorkloadIdentityRoleSets",
+    param="openShiftMinorVersion",
+    renderers={v20250725.API_VERSION: v20250725.render_role_set},
+    title="platform workload identity role set",
+    operation="Read platform workload identity role sets",
+    description="Lists the roles the platform workload identities of a cluster need, per OpenShift minor version.",
+    visible=lambda entry, features: True,
+    missing=_missing_role_set,
 )

@@ -27,7 +27,7 @@ from typing import Any, Generic, TypeVar
 
 from aro.api.external import ExternalModel, parse, prune, require_object
 from aro.api.immutable import UpdatePolicy, check_update
-from aro.api.mergepatch import merge_patch
+from aro.api.mergepatch import DEFAULT_WHOLE, merge_patch
 from aro.api.resource import Resource
 from aro.api.validation import check_ids, check_location, check_provisioning_state, check_tag_values
 from aro.api.version import ValidationContext
@@ -70,6 +70,8 @@ class VersionCodec(Generic[R, H]):
     # True: a PUT replace merges like a PATCH (lists by name), so omitted fields keep their values.
     lenient_replace: bool = False
     tracked: bool = True  # location and tags (tracked resource) or neither (proxy resource)
+    # PATCH: members a patch replaces as a whole instead of merging (ARM: ``tags``; ARO: the cluster identity).
+    patch_whole: tuple[tuple[str, ...], ...] = DEFAULT_WHOLE
 
 
 class VersionedResourceAPI(Generic[R, H]):
@@ -91,7 +93,7 @@ class VersionedResourceAPI(Generic[R, H]):
 
     def patch(self, body: Any, current: H, ctx: ValidationContext) -> H:
         raw = require_object(body)
-        doc = merge_patch(prune(self.codec.render(current, True)), raw)
+        doc = merge_patch(prune(self.codec.render(current, True)), raw, whole=self.codec.patch_whole)
         return self._apply(raw, doc, current, ctx)
 
     def _apply(self, raw: dict[str, Any], doc: dict[str, Any], current: H | None, ctx: ValidationContext) -> H:

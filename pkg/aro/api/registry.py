@@ -20,11 +20,12 @@ from aro.api.hcpopenshiftclusters import (
     NODE_POOLS,
 )
 from aro.api.kind import Kinds
-from aro.api.openshiftclusters import OPENSHIFT_CLUSTERS, OPENSHIFT_VERSIONS
+from aro.api.openshiftclusters import OPENSHIFT_CLUSTERS, OPENSHIFT_VERSIONS, PLATFORM_WORKLOAD_IDENTITY_ROLE_SETS
+from aro.api.rolesets import shipped as shipped_role_sets
 
 KINDS = Kinds(
     [OPENSHIFT_CLUSTERS, HCP_OPENSHIFT_CLUSTERS, NODE_POOLS, EXTERNAL_AUTHS],
-    [OPENSHIFT_VERSIONS, HCP_OPENSHIFT_VERSIONS, HCP_ROLE_SETS],
+    [OPENSHIFT_VERSIONS, PLATFORM_WORKLOAD_IDENTITY_ROLE_SETS, HCP_OPENSHIFT_VERSIONS, HCP_ROLE_SETS],
 )
 
 DEFAULT_OPENSHIFT_VERSIONS: list[OpenShiftVersion] = [
@@ -36,9 +37,10 @@ DEFAULT_OPENSHIFT_VERSIONS: list[OpenShiftVersion] = [
 
 def default_catalogs(hcp_versions_file: str | None = None) -> dict[str, Sequence[Any]]:
     """Every catalog's entries: the classic versions, the hosted versions (the shipped file, or
-    ``hcp.versionsFile``) and the operator identity role sets."""
+    ``hcp.versionsFile``) and the operator identity role sets of both cluster kinds."""
     return {
         OPENSHIFT_VERSIONS.name: DEFAULT_OPENSHIFT_VERSIONS,
         HCP_OPENSHIFT_VERSIONS.name: load_versions(hcp_versions_file),
         HCP_ROLE_SETS.name: default_role_sets(),
+        PLATFORM_WORKLOAD_IDENTITY_ROLE_SETS.name: list(shipped_role_sets()),
     }

@@ -353,7 +353,12 @@ class OperationBackend(Generic[H, C]):
         self.metrics.retries.labels(self.kind.name).inc()
         log.warning(
             "temporary error: re-queued",
-            extra={"error": error.code, "message": error.message, "retryInSeconds": round(wait, 3), "retries": retries},
+            extra={
+                "error": error.code,
+                "errorMessage": error.message,
+                "retryInSeconds": round(wait, 3),
+                "retries": retries,
+            },
         )
 
     async def _finish(self, work: Work, request: str, error: CloudError | None, *, remove: bool = False) -> None:

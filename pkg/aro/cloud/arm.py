@@ -227,6 +227,7 @@ class ArmCloud:
         authorization_retry_seconds: float = 0.0,
         authorization_retry_interval: float = 30.0,
         management_url: str | None = None,
+        network_checks: str = "all",
     ) -> None:
         """``credential``: an azure-core ``TokenCredential`` or ``AsyncTokenCredential`` (use
         ``azure.identity.aio`` ones against Azure; ``StaticTokenCredential`` against the simulator).
@@ -236,7 +237,8 @@ class ArmCloud:
         ``authorization_retry_seconds`` (0 = off) / ``authorization_retry_interval``: see the module doc.
         ``management_url``: the Kubernetes API of the management cluster hosted control planes run on
         (bearer token of ``credential``); None: the simulator's ``{base_url}/management`` when
-        ``cluster_endpoints`` is None (the simulator), else no management cluster."""
+        ``cluster_endpoints`` is None (the simulator), else no management cluster. ``network_checks``: see
+        ``aro.cloud.base.Cloud`` ("all" | "held" | "off"; a simulator may hold only some customer networks)."""
         self.base_url = base_url.rstrip("/")
         self._credential = credential
         self._ca_pem = Path(ca_file).read_text() if ca_file else ""
@@ -271,6 +273,7 @@ class ArmCloud:
         self._retry_backoff_max = retry_backoff_max
         self.graph_store: GraphStore | None = None
         self.snapshot_store: SnapshotStore | None = None
+        self.network_checks = network_checks
 
     def _headers(self) -> dict[str, str]:
         headers = request_context_headers()

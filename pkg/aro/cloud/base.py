@@ -43,6 +43,10 @@ class Cloud(Protocol):
     # Sealed snapshots (hosted clusters' etcd backups): Blob storage when configured, else the data
     # directory; None only where no store was given (the backup fails, saying so).
     snapshot_store: SnapshotStore | None
+    # How the install treats the customer's network (``aro.cluster.network``): "all" -- check the vnet and
+    # subnets and attach the cluster's NSG (always against Azure); "held" -- the same for the vnets the cloud
+    # holds, a vnet it does not hold taken on trust; "off" (the simulator's ``cloud.simulator.networkChecks``).
+    network_checks: str
 
     async def get_resource_group(self, subscription_id: str, name: str) -> ResourceGroup | None: ...
 

@@ -1,11 +1,13 @@
-"""Delete: the managed resource group (only if this cluster manages it) with everything in it --
-network, DNS records, storage, VMs -- then the install graph blob, then stamp the billing record's
+"""Delete: the operators' role assignments and the cluster's NSG on the customer's subnets, the managed
+resource group (only if this cluster manages it) with everything in it -- network, DNS records, storage,
+VMs -- then the platform identities' federated credentials, the install graph blob, then stamp the billing record's
 deletionTime; a subscription still Reserved goes with the cluster (an Active one stays, to go Stale)."""
 
 from __future__ import annotations
 
 import logging
 
+from aro.cluster import identities, network
 from aro.cluster.context import ClusterContext
 from aro.cluster.ledger import LEDGER
 from aro.database import NotFound, patch
@@ -48,7 +50,10 @@ async def mark_billing_deleted(ctx: ClusterContext) -> None:
 
 
 STEPS: list[Step[ClusterContext]] = [
+    Action("delete.role_assignments", identities.delete_role_assignments),
+    Action("delete.detach_nsgs", network.detach_nsgs),
     Action("delete.delete_resource_group", delete_resource_group),
+    Action("delete.federated_credentials", identities.delete_federated_credentials),
     Action("delete.delete_install_graph", delete_install_graph),
     Action("delete.mark_billing_deleted", mark_billing_deleted),
     LEDGER.release("delete.ledger_release"),

@@ -1,7 +1,9 @@
-"""Install: reserve the cluster's account subscription, validate, managed resource group, install assets
-(persisted, encrypted, to blob storage when configured), ARM deployment, wait for the API, remove
-bootstrap, record cluster data, the subscription's console URL and the cluster's telemetry, billing; then
-the subscription becomes Active (``aro.steps.ledger``)."""
+"""Install: reserve the cluster's account subscription, validate (the request, then the identities and the
+network against the cloud: ``identities``, ``network``), the OIDC issuer of a workload identity cluster,
+managed resource group, install assets (persisted, encrypted, to blob storage when configured), ARM
+deployment, the operators' role assignments and federated credentials, the NSG on the subnets, wait for the
+API, remove bootstrap, record cluster data, the subscription's console URL and the cluster's telemetry,
+billing; then the subscription becomes Active (``aro.steps.ledger``)."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from urllib.parse import quote
 from aro.api import errors
 from aro.api.cluster import OpenShiftCluster
 from aro.api.errors import CloudError
-from aro.cluster import assets, template
+from aro.cluster import assets, identities, network, template
 from aro.cluster.common import api_ready, update_cluster_data
 from aro.cluster.context import ClusterContext
 from aro.cluster.ledger import LEDGER
@@ -139,12 +141,18 @@ async def ensure_billing_record(ctx: ClusterContext) -> None:
 STEPS: list[Step[ClusterContext]] = [
     LEDGER.reserve("install.ledger_reserve"),
     Action("install.validate", validate),
+    Action("install.workload_identity_ids", identities.resolve_identities),  # ARO's dynamic validation ...
+    Action("install.validate_network", network.validate_network),  # ... of identities, vnet and subnets
     Action("install.ensure_infra_id", ensure_infra_id),
     LEDGER.record_external_id("install.ledger_external_id"),
+    Action("install.ensure_oidc_issuer", identities.ensure_oidc_issuer),
     Action("install.ensure_resource_group", ensure_resource_group),
     Action("install.generate_install_assets", generate_install_assets),
     Action("install.persist_install_graph", persist_install_graph),
     Action("install.deploy_cluster_resources", deploy_cluster_resources),
+    Action("install.workload_identity_role_assignments", identities.ensure_role_assignments),
+    Action("install.federate_identity_credentials", identities.federate_identities),
+    Action("install.attach_nsgs", network.attach_nsgs),
     Condition(
         "install.api_ready",
         api_ready,

@@ -82,6 +82,31 @@ class CloudMode(StrEnum):
     AZURE = "azure"
 
 
+class FrontDoorConfig(_Section):
+    """The simulator as ARM's front door: it forwards ``Microsoft.RedHatOpenShift`` requests to an RP."""
+
+    endpoint: str | None = None  # the RP's URL; unset: `aro rp` links its own frontend, `aro simulator` none
+    ca_file: str | None = None  # CA of the RP's serving certificate (default: the development CA, else system)
+    cert_file: str | None = None  # ARM's client certificate (PEM) the front door presents (production RPs)
+    key_file: str | None = None
+    timeout_seconds: float = Field(default=60.0, gt=0, le=600)  # ARM: 60 s, then 504 GatewayTimeout
+
+    @model_validator(mode="after")
+    def _pair(self) -> FrontDoorConfig:
+        if bool(self.cert_file) != bool(self.key_file):
+            raise ValueError("cloud.simulator.frontDoor.certFile: needs cloud.simulator.frontDoor.keyFile")
+        return self
+
+
+_UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+
+
+class NetworkChecks(StrEnum):
+    ALL = "all"
+    HELD = "held"
+    OFF = "off"
+
+
 class SimulatorConfig(_Section):
     host: str = "127.0.0.1"
     port: int = Field(default=8444, ge=0, le=65535)
@@ -90,6 +115,20 @@ class SimulatorConfig(_Section):
     step_delay_seconds: float = Field(default=0.5, ge=0)
     token: str = "aro-simulator-token"
     faults: list[dict[str, Any]] = Field(default_factory=list)
+    # The simulator's directory (`az login --service-principal -u {clientId} -p {token} --tenant {tenantId}`):
+    # its tenant, the default subscription GET /subscriptions lists, the seeded principal's client id.
+    tenant_id: str = Field(default="00000000-0000-0000-0000-000000000000", pattern=_UUID_PATTERN)
+    subscription_id: str = Field(default="00000000-0000-0000-0000-000000000001", pattern=_UUID_PATTERN)
+    client_id: str = Field(default="00000000-0000-0000-0000-0000000000c1", pattern=_UUID_PATTERN)
+    front_door: FrontDoorConfig = Field(default_factory=FrontDoorConfig)
+    # The CONNECT proxy for clients with a hard-wired https://management.azure.com (`az aro`): HTTPS_PROXY=
+    # http://localhost:{proxyPort}; 0 = any free port; -1 = none.
+    proxy_port: int = Field(default=8445, ge=-1, le=65535)
+    # The install's network checks (vnet, subnets, NSGs: ARO-RP's dynamic validation) and the NSG attach:
+    # all (as Azure: a vnet the simulator does not hold fails the install), held (the default: the vnets the
+    # simulator holds are checked, one it does not hold -- the 2019-12-31-preview defaults name a vnet nobody
+    # created -- is taken on trust), off. Azure mode always checks all.
+    network_checks: NetworkChecks = NetworkChecks.HELD
 
 
 class AzureConfig(_Section):

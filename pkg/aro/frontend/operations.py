@@ -87,7 +87,9 @@ def _progress(record: dict[str, Any], operation_id: str) -> dict[str, Any]:
 
 def _family_routes(router: APIRouter, family: OperationFamily, versions: list[str]) -> None:
     async def status(arm: Arm, subscriptionId: str, location: str, operationId: str) -> Any:
-        return reply(200, (await _operation(arm, family, versions)).view)
+        view = (await _operation(arm, family, versions)).view
+        # while running, Retry-After paces the poller (ARM's pollers otherwise wait their own default, 30 s)
+        return reply(200, view, None if view["status"] in _TERMINAL else arm.retry_after())
 
     async def result(arm: Arm, subscriptionId: str, location: str, operationId: str) -> Any:
         op = await _operation(arm, family, versions)
@@ -135,7 +137,7 @@ def _catalog_routes(router: APIRouter, catalog: CatalogKind) -> None:
         for entry in await entries(arm):
             if catalog.name_of(entry).lower() == wanted.lower():
                 return reply(200, body(arm, entry))
-        raise CloudError(404, errors.RESOURCE_NOT_FOUND, f"The {catalog.title} '{wanted[:40]}' was not found.")
+        raise CloudError(404, errors.RESOURCE_NOT_FOUND, catalog.missing_message(wanted[:40], arm.api_version))
 
     get_entry.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
         [inspect.Parameter("arm", inspect.Parameter.KEYWORD_ONLY, annotation=Arm)]

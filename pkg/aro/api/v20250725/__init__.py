@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from aro.api import workloadidentity
 from aro.api.actions import admin_credentials, kubeadmin_credentials
 from aro.api.cluster import OpenShiftCluster
 from aro.api.clustervalidation import ClusterRules, validate_cluster
@@ -16,7 +17,11 @@ RULES = ClusterRules()
 
 
 def validate_2025(oc: OpenShiftCluster, ctx: ValidationContext, creating: bool) -> None:
+    # ARO-RP's order: the identities first, the properties, then the identities against the role set.
+    current = ctx.current if isinstance(ctx.current, OpenShiftCluster) else None
+    workloadidentity.check_identities(oc, current, creating)
     validate_cluster(oc, ctx, creating=creating, rules=RULES)
+    workloadidentity.check_role_set(oc)
 
 
 CODEC = VersionCodec(
@@ -30,6 +35,8 @@ CODEC = VersionCodec(
     replace_base=convert.skeleton,
     check=validate.check,
     keep_on_replace=keep_current_when_empty,
+    # ARO-RP: a PATCH naming a cluster identity replaces the one the cluster had.
+    patch_whole=(("tags",), ("identity", "userAssignedIdentities")),
 )
 
 VERSION = Version(
@@ -42,5 +49,7 @@ VERSION = Version(
 
 # The versions catalog (locations/{location}/openShiftVersions) as this api-version renders it.
 render_openshift_version = convert.openshift_version
+# ... and the platform workload identity role sets (locations/{location}/platformWorkloadIdentityRoleSets).
+render_role_set = convert.role_set
 
-__all__ = ["API_VERSION", "VERSION", "render_openshift_version"]
+__all__ = ["API_VERSION", "VERSION", "render_openshift_version", "render_role_set"]

@@ -15,6 +15,7 @@ from typing import Any
 
 from aro.api import cluster as api
 from aro.api.external import or_empty, or_none, reuse_by_name
+from aro.api.rolesets import PlatformWorkloadIdentityRoleSet
 from aro.api.v20250725 import models as m
 
 
@@ -68,6 +69,30 @@ def openshift_version(v: api.OpenShiftVersion, resource_id: str) -> dict[str, An
         "name": v.version,
         "type": "Microsoft.RedHatOpenShift/locations/openShiftVersions",
         "properties": {"version": v.version},
+    }
+
+
+ROLE_SET_TYPE = "Microsoft.RedHatOpenShift/PlatformWorkloadIdentityRoleSet"
+
+
+def role_set(entry: PlatformWorkloadIdentityRoleSet, resource_id: str) -> dict[str, Any]:
+    """One entry of ``locations/{l}/platformWorkloadIdentityRoleSets``, as ARO-RP renders it: named by the
+    minor version, ARO-RP's type, no id (its role set documents carry none), the operators' roles only
+    (service accounts and secret locations stay internal)."""
+    return {
+        "name": entry.open_shift_version,
+        "type": ROLE_SET_TYPE,
+        "properties": {
+            "openShiftVersion": entry.open_shift_version,
+            "platformWorkloadIdentityRoles": [
+                {
+                    "operatorName": r.operator_name,
+                    "roleDefinitionName": r.role_definition_name,
+                    "roleDefinitionId": r.role_definition_id,
+                }
+                for r in entry.platform_workload_identity_roles
+            ],
+        },
     }
 
 

@@ -7,7 +7,7 @@ from aro.api.immutable import UpdatePolicy
 UPDATE_POLICY = UpdatePolicy(
     mutable=(
         "tags",
-        "identity",
+        "identity.userAssignedIdentities",  # identity.type stays (ARO-RP: immutable)
         "properties.servicePrincipalProfile.clientId",
         "properties.servicePrincipalProfile.clientSecret",
         "properties.platformWorkloadIdentityProfile.upgradeableTo",
@@ -47,5 +47,5 @@ UPDATE_POLICY = UpdatePolicy(
         "identity.userAssignedIdentities",
         "properties.platformWorkloadIdentityProfile.platformWorkloadIdentities",
     ),
-    append_only=("properties.platformWorkloadIdentityProfile.platformWorkloadIdentities",),
+    # Operator identities may not be removed or renamed: aro.api.workloadidentity says so in ARO-RP's words.
 )
