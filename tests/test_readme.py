@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 
+from tests.azcli.conftest import az_binary
 from tests.conftest import FAST, REPO, free_port
 
 README = (REPO / "README.md").read_text()
@@ -37,7 +38,16 @@ def test_walkthrough_runs_command_by_command(rp_factory: Any, tmp_path: Path) ->
     rp = rp_factory(data_dir=work / ".aro")
     blocks = walkthrough_blocks()
     assert len(blocks) >= 8
-    script = "set -euo pipefail\n" + "\n".join(blocks).replace("https://localhost:8443", rp.base_url)
+    ready = rp.ready_info()
+    script = "set -euo pipefail\n" + "\n".join(blocks)
+    for documented, actual in (
+        ("https://localhost:8443", rp.base_url),
+        ("https://localhost:8444", ready["simulator"]),
+        ("http://localhost:8445", ready["proxy"]),
+        ("$HOME/.cache/aro/azure-cli-2.91.0/bin", str(Path(az_binary()).parent)),
+    ):
+        assert documented in script, documented
+        script = script.replace(documented, actual)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ARO_", "AROCLI_"))}
     r = subprocess.run(["bash", "-c", script], cwd=work, env=env, capture_output=True, text=True, timeout=240)
     assert r.returncode == 0, f"stdout:\n{r.stdout}\nstderr:\n{r.stderr}"
@@ -47,6 +57,8 @@ def test_walkthrough_runs_command_by_command(rp_factory: Any, tmp_path: Path) ->
     assert '"kubeadminUsername": "kubeadmin"' in out
     assert "\n202\n" in out and '"ResourceNotFound"' in out and '"InvalidResourceType"' in out
     assert "\n4\n" in out, "scaled to 4 workers"
+    assert re.search(r"^azdemo\s+aro-az\s+eastus\s+Succeeded", out, re.M), "az aro list -o table"
+    assert re.search(r"^azdemo-\S+-master-0\s+Ready", out, re.M), "kubectl get nodes with az's kubeconfig"
     assert "client-certificate-data" in (work / "admin.kubeconfig").read_text()
     assert "client-certificate-data" in (work / "demo2.kubeconfig").read_text()
     assert '"username": "alice"' in out and '"display_name": "demo2"' in out, "the ledger: aro login, aro ocm"
