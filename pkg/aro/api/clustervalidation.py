@@ -52,13 +52,6 @@ DOMAIN_RFC1123 = re.compile(rf"^{_LABEL}(\.{_LABEL})*\Z")
 _UUID = r"([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9a-fA-F]{32})"
 CLIENT_ID = re.compile(rf"^({_UUID}|\{{{_UUID}\}}|urn:uuid:{_UUID})\Z")
 
-# Identities (not an ARO-RP rule set: any subscription id, word characters in the segments).
-_ARM = r"^/subscriptions/(?P<sub>[^/\s]+)/resourceGroups/(?P<rg>[^/\s]+)"
-USER_ASSIGNED_IDENTITY_ID = re.compile(
-    _ARM + r"/providers/Microsoft\.ManagedIdentity/userAssignedIdentities/[^/\s]+\Z", re.I
-)
-SEMVER = re.compile(r"^\d+\.\d+\.\d+\Z")
-
 
 @dataclass(frozen=True)
 class ClusterRules:
@@ -151,7 +144,7 @@ def _resource_group_id(value: str, ctx: ValidationContext, target: str) -> None:
 def _credentials(oc: OpenShiftCluster, creating: bool, rules: ClusterRules) -> None:
     props = oc.properties
     sp, pwi = props.service_principal_profile, props.platform_workload_identity_profile
-    sp_path, pwi_path = "properties.servicePrincipalProfile", "properties.platformWorkloadIdentityProfile"
+    sp_path = "properties.servicePrincipalProfile"
     if sp is not None and pwi is not None:
         raise invalid_parameter(
             sp_path, "Cannot specify both servicePrincipalProfile and platformWorkloadIdentityProfile."
@@ -166,36 +159,7 @@ def _credentials(oc: OpenShiftCluster, creating: bool, rules: ClusterRules) -> N
             raise invalid_parameter(f"{sp_path}.clientId", f"The provided client ID '{sp.client_id}' is invalid.")
         if not sp.client_secret:
             raise invalid_parameter(f"{sp_path}.clientSecret", "The provided client secret is invalid.")
-    identity = oc.identity
-    has_identity = identity is not None and (identity.type != "None" or bool(identity.user_assigned_identities))
-    if pwi is None:
-        if has_identity:
-            raise invalid_parameter("identity", "The cluster identity may only be set on workload identity clusters.")
-        return
-    if identity is None or identity.type != "UserAssigned" or len(identity.user_assigned_identities) != 1:
-        raise invalid_parameter(
-            "identity",
-            "A workload identity cluster needs identity.type 'UserAssigned' and exactly one user-assigned identity.",
-        )
-    for key in identity.user_assigned_identities:
-        if not USER_ASSIGNED_IDENTITY_ID.match(key):
-            raise invalid_parameter(
-                "identity.userAssignedIdentities", f"The provided user-assigned identity '{key}' is invalid."
-            )
-    if pwi.upgradeable_to and not SEMVER.match(pwi.upgradeable_to):
-        raise invalid_parameter(
-            f"{pwi_path}.upgradeableTo", f"The provided upgradeableTo '{pwi.upgradeable_to}' is invalid."
-        )
-    if not pwi.platform_workload_identities:
-        raise invalid_parameter(
-            f"{pwi_path}.platformWorkloadIdentities", "At least one platform workload identity is required."
-        )
-    for name, wi in pwi.platform_workload_identities.items():
-        if not USER_ASSIGNED_IDENTITY_ID.match(wi.resource_id):
-            raise invalid_parameter(
-                f"{pwi_path}.platformWorkloadIdentities['{name}'].resourceId",
-                f"The provided resource ID '{wi.resource_id}' is invalid.",
-            )
+    # the cluster identity and the platform workload identities: ``aro.api.workloadidentity`` (ARO-RP's rules)
 
 
 def _network(oc: OpenShiftCluster, creating: bool) -> None:
