@@ -21,6 +21,7 @@ from tests.conftest import RPProcess
 LOCATION = "eastus"
 RG = "aro-az"
 VNET = "aro-vnet"
+RP_APP_ID = "f1dd0a37-89c6-4e07-bcd1-ffd3d43d8875"  # the ARO RP's first-party application
 PULL_SECRET = json.dumps({"auths": {"registry.redhat.io": {"auth": "dXNlcjpwYXNz"}}})
 
 
@@ -163,6 +164,11 @@ def test_aro_create_makes_its_own_service_principal(az: Az, walk: Walk) -> None:
     # the application az created is real: Graph has it, with its service principal
     app = az.json("ad", "sp", "show", "--id", sp["clientId"])
     assert app["appId"] == sp["clientId"]
+    # ... and az gave it and the RP's first-party principal Network Contributor on the vnet
+    vnet_id = walk.values["subnets"]["master"].rsplit("/subnets/", 1)[0]
+    assigned = az.json("role", "assignment", "list", "--scope", vnet_id)
+    roles = {(a["principalName"], a["roleDefinitionName"]) for a in assigned}
+    assert {(sp["clientId"], "Network Contributor"), (RP_APP_ID, "Network Contributor")} <= roles, roles
     walk.values["one"] = cluster
 
 

@@ -115,6 +115,23 @@ async def test_what_az_aro_create_and_delete_do(graph: httpx.AsyncClient) -> Non
     graph_error(await graph.delete(f"{APPS}/{object_id}"), 404, "Request_ResourceNotFound")
 
 
+async def test_get_by_ids_names_the_principals_of_role_assignments(graph: httpx.AsyncClient) -> None:
+    """``az role assignment list`` resolves principal ids with ``directoryObjects/getByIds``: the objects found,
+    typed; unknown ids and types not asked for are left out; a bad body is a 400."""
+    [fp] = await listed(graph, SPS, f"appId eq '{RP_FIRST_PARTY_APP_ID}'")
+    [own] = await listed(graph, APPS, f"appId eq '{CLIENT_ID}'")
+    unknown = "0b5e7a53-0000-4000-8000-000000000000"
+    url = "/v1.0/directoryObjects/getByIds"
+    r = await graph.post(url, json={"ids": [fp["id"], unknown, own["id"]], "types": ["servicePrincipal"]})
+    assert r.status_code == 200, r.text
+    assert [(o["@odata.type"], o["id"]) for o in r.json()["value"]] == [("#microsoft.graph.servicePrincipal", fp["id"])]
+    r = await graph.post(url, json={"ids": [own["id"].upper()]})
+    assert [(o["@odata.type"], o["appId"]) for o in r.json()["value"]] == [("#microsoft.graph.application", CLIENT_ID)]
+    graph_error(await graph.post(url, json={"ids": "x"}), 400, "Request_BadRequest")
+    graph_error(await graph.post(url, json={"ids": [unknown] * 1001}), 400, "Request_BadRequest")
+    graph_error(await graph.get(url), 405, "Request_BadRequest")
+
+
 async def test_service_principals_need_an_application(graph: httpx.AsyncClient) -> None:
     missing = "1b2c3d4e-0000-4000-8000-00000000beef"
     msg = graph_error(await graph.post(SPS, json={"appId": missing}), 400, "Request_BadRequest")

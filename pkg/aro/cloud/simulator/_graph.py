@@ -43,6 +43,7 @@ MAX_BODY = 64 * 1024
 MAX_TOP, DEFAULT_TOP = 999, 100
 MAX_FILTER_CLAUSES = 8
 MAX_LIST_ITEMS = 100
+MAX_BY_IDS = 1000
 _COLLECTIONS = {"applications": APPLICATION, "serviceprincipals": SERVICE_PRINCIPAL}
 _ENTITY_SETS = {APPLICATION: "applications", SERVICE_PRINCIPAL: "servicePrincipals"}
 _STR, _LIST, _OBJ, _BOOL = str, list, dict, bool
@@ -169,6 +170,10 @@ class Graph:
     async def _route(self, req: Request) -> Response:
         self._authenticate(req)
         lsegs, n = req.lsegs, len(req.lsegs)
+        if lsegs[1:] == ["directoryobjects", "getbyids"]:
+            if req.method != "POST":
+                raise _method(req)
+            return await self._by_ids(req)
         kind = _COLLECTIONS.get(lsegs[1]) if n >= 2 else None
         if kind is None or n > 4:
             segment = req.segs[1] if n >= 2 else ""
@@ -242,6 +247,32 @@ class Graph:
             query = urlencode([*params, ("$skiptoken", str(last))], quote_via=quote)
             body["@odata.nextLink"] = f"{req.base_url}/v1.0/{_ENTITY_SETS[kind]}?{query}"
         return Response(200, body)
+
+    async def _by_ids(self, req: Request) -> Response:
+        """``POST /v1.0/directoryObjects/getByIds`` (``az role assignment list`` names principals with it):
+        ``{"ids": [...], "types": [...]}`` -> the objects found, each with its ``@odata.type``; unknown ids and
+        types not asked for are left out, as Graph does. At most ``MAX_BY_IDS`` ids."""
+        body = self._body(req)
+        ids, types = body.get("ids"), body.get("types")
+        if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids) or len(ids) > MAX_BY_IDS:
+            raise GraphError(400, "Request_BadRequest", f"'ids' must be a list of at most {MAX_BY_IDS} strings.")
+        if types is not None and (not isinstance(types, list) or not all(isinstance(t, str) for t in types)):
+            raise GraphError(400, "Request_BadRequest", "'types' must be a list of strings.")
+        wanted = {t.lower() for t in types} if types else {"application", "serviceprincipal"}
+        found: list[dict[str, Any]] = []
+        for object_id in dict.fromkeys(i.lower() for i in ids):
+            if not UUID_RE.match(object_id):
+                raise GraphError(400, "Request_BadRequest", f"Invalid object identifier '{object_id[:64]}'.")
+            for kind, odata in ((SERVICE_PRINCIPAL, "servicePrincipal"), (APPLICATION, "application")):
+                if odata.lower() not in wanted:
+                    continue
+                try:
+                    found.append(
+                        {"@odata.type": f"#microsoft.graph.{odata}", **await self.directory.get(kind, object_id)}
+                    )
+                except DirectoryError:
+                    continue
+        return Response(200, {"@odata.context": self._context(req, "directoryObjects"), "value": found})
 
     async def _create(self, req: Request, kind: str) -> Response:
         props = self._properties(req, kind, creating=True)
