@@ -97,46 +97,19 @@ def test_group_vnet_and_subnets(az: Az, walk: Walk) -> None:
     assert group["properties"]["provisioningState"] == "Succeeded"
     vnet = az.json("network", "vnet", "create", "-g", RG, "-n", VNET, "--address-prefixes", "10.0.0.0/16")
     assert vnet["newVNet"]["addressSpace"]["addressPrefixes"] == ["10.0.0.0/16"]
+
+    def subnet_create(name: str, prefix: str) -> list[str]:
+        return ["network", "vnet", "subnet", "create", "-g", RG, "--vnet-name", VNET, "-n", name,
+                "--address-prefixes", prefix]  # fmt: skip
+
     ids = {}
-    for name, prefix in (
-        ("master", "10.0.0.0/23"),
-        ("worker", "10.0.2.0/23"),
-        ("master2", "10.0.4.0/23"),
-        ("worker2", "10.0.6.0/23"),
-        ("master3", "10.0.8.0/23"),
-        ("worker3", "10.0.10.0/23"),
-    ):
-        subnet = az.json(
-            "network",
-            "vnet",
-            "subnet",
-            "create",
-            "-g",
-            RG,
-            "--vnet-name",
-            VNET,
-            "-n",
-            name,
-            "--address-prefixes",
-            prefix,
-        )
+    for i, name in enumerate(("master", "worker", "master2", "worker2", "master3", "worker3")):
+        prefix = f"10.0.{2 * i}.0/23"
+        subnet = az.json(*subnet_create(name, prefix))
         assert subnet["provisioningState"] == "Succeeded" and subnet["addressPrefix"] == prefix
         ids[name] = subnet["id"]
     walk.values["subnets"] = ids
-    overlapping = az.fails(
-        "network",
-        "vnet",
-        "subnet",
-        "create",
-        "-g",
-        RG,
-        "--vnet-name",
-        VNET,
-        "-n",
-        "bad",
-        "--address-prefixes",
-        "10.0.1.0/24",
-    )
+    overlapping = az.fails(*subnet_create("bad", "10.0.1.0/24"))
     assert "NetcfgSubnetRangesOverlap" in overlapping.stderr
 
 

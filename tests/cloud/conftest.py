@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ssl
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -13,11 +14,27 @@ import pytest
 
 from aro.cloud.arm import ArmCloud
 from aro.cloud.credentials import StaticTokenCredential
-from aro.cloud.simulator import FaultRule, SimulatorConfig, TlsFiles, create_app, generate_tls
+from aro.cloud.simulator import FaultRule, SimulatorApp, SimulatorConfig, TlsFiles, create_app, generate_tls
 from aro.cloud.simulator.server import SimulatorServer
 
 SUB = "11111111-2222-3333-4444-555555555555"
 TOKEN = "test-token"
+
+
+@contextlib.asynccontextmanager
+async def asgi_simulator(data_dir: Path, **config: Any) -> AsyncIterator[SimulatorApp]:
+    """The simulator app in-process (driven over ``httpx.ASGITransport``: ``asgi_client``), shut down after."""
+    app = create_app(SimulatorConfig(data_dir, **config))
+    try:
+        yield app
+    finally:
+        await app.shutdown()
+
+
+def asgi_client(app: SimulatorApp, token: str = "t", base_url: str = "https://sim") -> httpx.AsyncClient:
+    """A client of an in-process simulator app with a bearer token."""
+    transport = httpx.ASGITransport(app=app)
+    return httpx.AsyncClient(transport=transport, base_url=base_url, headers={"Authorization": f"Bearer {token}"})
 
 
 class Simulator:

@@ -13,8 +13,9 @@ from typing import Any
 import httpx
 import pytest
 
-from aro.cloud.simulator import SimulatorApp, SimulatorConfig, create_app
+from aro.cloud.simulator import SimulatorApp
 from aro.cloud.simulator import _authorization as authorization
+from tests.cloud.conftest import asgi_client, asgi_simulator
 
 SUB = "11111111-2222-3333-4444-555555555555"
 TENANT = "3f2a9c1e-5b7d-4e8f-9a0b-1c2d3e4f5a6b"
@@ -39,16 +40,11 @@ def role_id(guid: str, sub: str = SUB) -> str:
 
 @pytest.fixture
 async def app(tmp_path: Path) -> AsyncIterator[SimulatorApp]:
-    a = create_app(SimulatorConfig(tmp_path / "sim", token="t", tenant_id=TENANT))
-    try:
+    async with asgi_simulator(tmp_path / "sim", token="t", tenant_id=TENANT) as a:
         yield a
-    finally:
-        await a.shutdown()
 
 
-def client(app: SimulatorApp, token: str = "t") -> httpx.AsyncClient:
-    transport = httpx.ASGITransport(app=app)
-    return httpx.AsyncClient(transport=transport, base_url="https://sim", headers={"Authorization": f"Bearer {token}"})
+client = asgi_client
 
 
 @pytest.fixture

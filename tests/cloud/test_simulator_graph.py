@@ -15,6 +15,7 @@ import pytest
 from aro.cloud.simulator import SimulatorApp, SimulatorConfig, create_app
 from aro.cloud.simulator import _directory as directory
 from aro.cloud.simulator._directory import MICROSOFT_SERVICES_TENANT, RP_FIRST_PARTY_APP_ID
+from tests.cloud.conftest import asgi_client
 
 TOKEN = "graph-test-token"
 TENANT = "3f2a9c1e-5b7d-4e8f-9a0b-1c2d3e4f5a6b"
@@ -38,9 +39,7 @@ async def app(tmp_path: Path) -> AsyncIterator[SimulatorApp]:
 
 @pytest.fixture
 async def graph(app: SimulatorApp) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app)
-    headers = {"Authorization": f"Bearer {TOKEN}"}
-    async with httpx.AsyncClient(transport=transport, base_url=BASE, headers=headers) as c:
+    async with asgi_client(app, TOKEN, BASE) as c:
         yield c
 
 

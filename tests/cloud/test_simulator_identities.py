@@ -13,8 +13,9 @@ import httpx
 import pytest
 
 from aro.cloud.arm import ArmCloud
-from aro.cloud.simulator import SimulatorApp, SimulatorConfig, create_app
+from aro.cloud.simulator import SimulatorApp
 from aro.cloud.simulator import _identities as identities
+from tests.cloud.conftest import asgi_client, asgi_simulator
 
 from .conftest import SUB as HTTPS_SUB
 
@@ -35,19 +36,13 @@ def identity(name: str, rg: str = "ids") -> str:
 
 @pytest.fixture
 async def app(tmp_path: Path) -> AsyncIterator[SimulatorApp]:
-    a = create_app(SimulatorConfig(tmp_path / "sim", token="t", tenant_id=TENANT))
-    try:
+    async with asgi_simulator(tmp_path / "sim", token="t", tenant_id=TENANT) as a:
         yield a
-    finally:
-        await a.shutdown()
 
 
 @pytest.fixture
 async def c(app: SimulatorApp) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(
-        transport=transport, base_url="https://sim", headers={"Authorization": "Bearer t"}
-    ) as h:
+    async with asgi_client(app) as h:
         await h.put(RG, params=API, json={"location": "eastus"})
         yield h
 

@@ -14,8 +14,9 @@ import httpx
 import pytest
 
 from aro.cloud.arm import ArmCloud
-from aro.cloud.simulator import SimulatorApp, SimulatorConfig, create_app
+from aro.cloud.simulator import SimulatorApp
 from aro.cloud.simulator import _netcheck as netcheck
+from tests.cloud.conftest import asgi_client, asgi_simulator
 
 from .conftest import SUB as HTTPS_SUB
 
@@ -28,19 +29,13 @@ API = {"api-version": "2024-07-01"}
 
 @pytest.fixture
 async def app(tmp_path: Path) -> AsyncIterator[SimulatorApp]:
-    a = create_app(SimulatorConfig(tmp_path / "sim", token="t", step_delay_seconds=0.05))
-    try:
+    async with asgi_simulator(tmp_path / "sim", token="t", step_delay_seconds=0.05) as a:
         yield a
-    finally:
-        await a.shutdown()
 
 
 @pytest.fixture
 async def c(app: SimulatorApp) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(
-        transport=transport, base_url="https://sim", headers={"Authorization": "Bearer t"}
-    ) as h:
+    async with asgi_client(app) as h:
         assert (await h.put(RG, params=API, json={"location": "eastus"})).status_code == 201
         yield h
 
