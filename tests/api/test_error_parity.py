@@ -35,6 +35,7 @@ from aro.frontend.services import Readiness, Services
 from aro.kinds import registry
 from aro.run import catalogs_for, open_store, sealer_for
 from aro.util.metrics import Metrics
+from tests.api.fixtures import OPERATORS
 from tests.fixtures.clusters import PULL_SECRET, cluster_body, subnet_id
 
 V2025, V2019 = "2025-07-25", "2019-12-31-preview"
@@ -584,6 +585,34 @@ async def v2019_worker_count(f: Frontend) -> None:
     await expect(await f.patch(V2019, patch("properties.workerProfiles", [{"name": "worker", "count": 4}])), 200)
 
 
+async def role_set_unknown_version(f: Frontend) -> None:
+    path = f"/subscriptions/{SUB}/providers/Microsoft.RedHatOpenShift/locations/eastus/platformWorkloadIdentityRoleSets"
+    r = await f.client.get(f"{path}/4.99", params={"api-version": V2025})
+    message = (
+        "The Resource platformWorkloadIdentityRoleSet with version '4.99' was not found in the namespace "
+        "'Microsoft.RedHatOpenShift' for api version '2025-07-25'."
+    )
+    assert r.status_code == 404 and r.json()["error"]["message"] == message, r.text
+
+
+async def cluster_identity_malformed(f: Frontend) -> None:
+    def msi(name: str) -> str:
+        return (
+            f"/subscriptions/{SUB}/resourceGroups/ids/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name}"
+        )
+
+    body = BASE[V2025]()
+    del body["properties"]["servicePrincipalProfile"]
+    body["properties"]["platformWorkloadIdentityProfile"] = {
+        "platformWorkloadIdentities": {op: {"resourceId": msi(op)} for op in OPERATORS}
+    }
+    wrong = f"/subscriptions/{SUB}/resourceGroups/ids/providers/Microsoft.Compute/virtualMachines/vm"
+    body["identity"] = {"type": "UserAssigned", "userAssignedIdentities": {wrong: {}}}
+    r = await f.put(V2025, body)
+    message = f"The provided user-assigned identity '{wrong}' is invalid."
+    await expect(r, 400, IP, "identity.userAssignedIdentities", message)
+
+
 DIFFERENCES: dict[str, Callable[[Frontend], Any]] = {
     "url-casing": url_casing,
     "location-display-name": location_display_name,
@@ -604,6 +633,8 @@ DIFFERENCES: dict[str, Callable[[Frontend], Any]] = {
     "v2019-pull-secret": v2019_pull_secret,
     "v2019-lenient-create": v2019_lenient_create,
     "v2019-worker-count": v2019_worker_count,
+    "role-set-unknown-version": role_set_unknown_version,
+    "cluster-identity-malformed": cluster_identity_malformed,
 }
 
 
