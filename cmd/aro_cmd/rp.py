@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -39,6 +41,12 @@ def _run(config: Any, frontend: bool, backend: bool, simulator: bool = False) ->
     except (OSError, RuntimeError) as e:  # e.g. address already in use
         typer.echo(f"aro: {e}", err=True)
         sys.exit(1)
+    # Stopped cleanly (the log says "stopped"): exit now. The interpreter's own teardown of every module
+    # takes another 0.5-1.5 s that would only delay a restart (docs/reliability.md: graceful stop).
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def _server_command(app: typer.Typer, name: str, doc: str, *, frontend: bool, backend: bool) -> None:

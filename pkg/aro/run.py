@@ -49,9 +49,11 @@ from aro.ledger.identity import ClaimNames, DevelopmentIssuer, Identity, OidcVer
 from aro.ledger.service import Ledger, LedgerSettings
 from aro.ledger.telemetry import UPLOAD_PATH
 from aro.steps import StepEnv, Timeouts
+from aro.util.connbounds import ConnectionLimits
 from aro.util.crypto import Sealer, load_or_create_key
 from aro.util.metrics import Metrics
 from aro.util.pki import KeyPair, ensure_dev_serving_cert, issue
+from aro.util.private import private_files
 from aro.util.serve import HTTPSServer, TLSFiles
 
 log = logging.getLogger("aro.run")
@@ -314,6 +316,35 @@ def backplane_for(
     return Backplane(Targets(store, access), settings, console_link=console_link, catalog=scripts)
 
 
+def connection_limits(config: Config) -> ConnectionLimits:
+    lim = config.frontend.limits
+    return ConnectionLimits(
+        handshake_seconds=lim.handshake_seconds,
+        header_seconds=lim.header_seconds,
+        body_seconds=lim.body_seconds,
+        idle_seconds=lim.idle_seconds,
+        max_connections=lim.max_connections,
+        max_header_bytes=lim.max_header_bytes,
+        max_headers=lim.max_headers,
+    )
+
+
+async def stop_together(stops: Sequence[Awaitable[None]], seconds: float) -> None:
+    """Run the stops concurrently; past ``seconds`` cancel what is left (said in the log)."""
+    tasks = [asyncio.ensure_future(s) for s in stops]
+    if not tasks:
+        return
+    done, pending = await asyncio.wait(tasks, timeout=seconds)
+    for t in pending:
+        t.cancel()
+    if pending:
+        await asyncio.wait(pending)
+        log.warning("stop: cancelled after %.1f s", seconds, extra={"pending": len(pending)})
+    for t in done:
+        if not t.cancelled() and t.exception() is not None:
+            log.error("stop failed", exc_info=t.exception())
+
+
 async def wait_for_signal() -> None:
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
@@ -375,6 +406,7 @@ def make_pool(
 async def run_rp(config: Config, *, frontend: bool = True, backend: bool = True) -> None:
     """Run until SIGTERM/SIGINT, then stop cleanly."""
     started = time.monotonic()
+    private_files(config.data_path)
     served = registry()
     catalogs = catalogs_for(config)
     scripts = scripts_catalog(config) if config.backplane.enabled else Catalog()
@@ -437,7 +469,14 @@ async def run_rp(config: Config, *, frontend: bool = True, backend: bool = True)
             )
             app = create_app(services)
             closing.append(lambda: close_app(app))
-            server = HTTPSServer(app, config.frontend.host, config.frontend.port, frontend_tls(config))
+            server = HTTPSServer(
+                app,
+                config.frontend.host,
+                config.frontend.port,
+                frontend_tls(config),
+                limits=connection_limits(config),
+                drain_seconds=config.backend.shutdown_seconds,
+            )
             await server.start()
             set_frontend_port(config, ledger, server.port)
             if sim_app is not None:  # the simulator becomes ARM's front door for this RP
@@ -461,22 +500,28 @@ async def run_rp(config: Config, *, frontend: bool = True, backend: bool = True)
         await wait_for_signal()
         log.info("shutting down")
     finally:
-        if server is not None:
-            await server.stop()
-        if pool is not None:
-            await pool.stop()
-        for close in closing:
-            await close()
-        if cloud is not None:
-            await cloud.close()
-        if simulator is not None:
-            await simulator.stop()
+        # The frontend drains while the backend's steps reach a boundary; then the rest, in order (the
+        # simulator last but the store: the backend's steps use it while they stop). All within
+        # backend.shutdownSeconds + 1 s; the store is closed whatever happened before.
+        deadline = time.monotonic() + config.backend.shutdown_seconds + 1
+        await stop_together([s.stop() for s in (server, pool) if s is not None], config.backend.shutdown_seconds + 0.5)
+
+        async def close_rest() -> None:
+            for close in closing:
+                await close()
+            if cloud is not None:
+                await cloud.close()
+            if simulator is not None:
+                await simulator.stop()
+
+        await stop_together([close_rest()], max(0.1, deadline - time.monotonic()))
         await store.close()
     log.info("stopped")
 
 
 async def run_simulator(config: Config) -> None:
     """`aro simulator`: the cloud simulator alone (for several backend processes to share)."""
+    private_files(config.data_path)
     app = simulator_app(config)
     server = simulator_server(config, app)
     await server.start()

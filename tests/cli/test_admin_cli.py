@@ -589,6 +589,7 @@ def prod(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prod]:
         "ARO_FRONTEND_TLS_CA_FILE": str(d / "ca.crt"),
         "ARO_FRONTEND_AUTH_ARM_CLIENT_SUBJECT": "arm",
         "ARO_FRONTEND_AUTH_ADMIN_CLIENT_SUBJECT": "admin",
+        "ARO_CLOUD_SIMULATOR_HOSTED_IN_PRODUCTION": "true",
     }
     rp = RPProcess(tmp_path_factory.mktemp("prod") / "data", free_port(), env=env)
     rp.start(wait=False)

@@ -86,6 +86,7 @@ async def test_open_store_in_production_mode_does_not_create(cosmos_server: Cosm
     db = cosmos_server.new_database("prod")
     tls = {f"ARO_FRONTEND_TLS_{k}": str(tmp_path / k) for k in ("CERT_FILE", "KEY_FILE", "CA_FILE")}
     subjects = {"ARO_FRONTEND_AUTH_ARM_CLIENT_SUBJECT": "arm", "ARO_FRONTEND_AUTH_ADMIN_CLIENT_SUBJECT": "admin"}
+    subjects["ARO_CLOUD_SIMULATOR_HOSTED_IN_PRODUCTION"] = "true"
     config = load(environ={**cosmos_server.env(db), **tls, **subjects, "ARO_MODE": "production"})
     with pytest.raises(CosmosSetupError, match=f"has no database '{db}'"):
         await open_store(config)

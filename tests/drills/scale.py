@@ -30,6 +30,10 @@ class Scale:
     chaos_deadline: float
     # fuzz: generated requests in all (spread over the documented operations)
     fuzz_cases: int
+    # slow clients: idle TLS connections, slowloris heads and stalled bodies held against one RP
+    slow_idle: int = 100
+    slow_slowloris: int = 20
+    slow_bodies: int = 10
 
 
 SCALES = {
@@ -52,6 +56,9 @@ SCALES = {
         chaos_kill_every=(1.0, 4.0),
         chaos_deadline=900,
         fuzz_cases=3000,
+        slow_idle=500,
+        slow_slowloris=50,
+        slow_bodies=25,
     ),
 }
 

@@ -71,6 +71,7 @@ def test_production_with_certs_is_accepted(tmp_path: Path) -> None:
             "ARO_FRONTEND_TLS_CA_FILE": "ca",
             "ARO_FRONTEND_AUTH_ARM_CLIENT_SUBJECT": "arm",
             "ARO_FRONTEND_AUTH_ADMIN_CLIENT_SUBJECT": "admin",
+            "ARO_CLOUD_SIMULATOR_ENDPOINT": "https://simulator.example:8444",
         }
     )
     assert c.mode.value == "production"
@@ -90,6 +91,10 @@ PROD_TLS = {
         (PROD_TLS, "frontend.auth.armClientSubject: production mode requires"),
         ({**PROD_TLS, "ARO_FRONTEND_AUTH_ARM_CLIENT_SUBJECT": "arm"}, "frontend.auth.adminClientSubject"),
         ({"ARO_CLOUD_SIMULATOR_HOST": "0.0.0.0"}, "cloud.simulator.host: the hosted simulator serves loopback"),
+        (  # issue 15: production with the hosted simulator (a default token, fault injection)
+            {**PROD_TLS, "ARO_FRONTEND_AUTH_ARM_CLIENT_SUBJECT": "a", "ARO_FRONTEND_AUTH_ADMIN_CLIENT_SUBJECT": "b"},
+            "cloud.mode: production mode does not host the cloud simulator",
+        ),
     ],
 )
 def test_configurations_that_would_fail_silently_are_refused(environ: dict[str, str], message: str) -> None:

@@ -219,7 +219,8 @@ def test_bad_skiptoken_is_400(arm: Arm, paged: str, how: str) -> None:
         ("PATCH", True, {"If-Match": '"stale"'}, 412),
         ("PATCH", False, {"If-Match": '"stale"'}, 404),
         ("DELETE", True, {"If-Match": '"stale"'}, 412),
-        ("DELETE", False, {"If-Match": '"stale"'}, 204),
+        ("DELETE", False, {"If-Match": '"stale"'}, 412),  # RFC 7232: no current representation
+        ("DELETE", False, {"If-Match": "*"}, 412),
         ("PUT", True, {"If-Match": "<current>"}, 200),
         ("PATCH", True, {"If-Match": "*"}, 200),
         ("PUT", False, {"If-None-Match": "*"}, 201),
@@ -276,9 +277,10 @@ def test_system_data_is_persisted_and_merged(arm: Arm) -> None:
     assert arm.wait(path, {"Succeeded"})["systemData"] == expected
     assert arm.get(rg_list_path(sub, "rg")).json()["value"][0]["systemData"] == expected
 
-    r = arm.patch(path, {}, headers={"x-ms-arm-resource-system-data": "not json"})  # tolerated, ignored
-    assert r.status_code == 200 and r.json()["systemData"] == expected
-    arm.wait(path, {"Succeeded"})
+    before = arm.rows(sub)
+    r = arm.patch(path, {}, headers={"x-ms-arm-resource-system-data": "not json"})  # refused (issue 15)
+    assert r.status_code == 400 and error_of(r)["target"] == "x-ms-arm-resource-system-data", r.text
+    assert arm.rows(sub) == before
 
 
 @pytest.mark.parametrize(("value", "status"), [("Succeeded", 200), ("succeeded", 200), ("Updating", 400)])

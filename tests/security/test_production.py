@@ -62,6 +62,7 @@ def start_production(certs: Certs, data: Path, **extra: str) -> RPProcess:
         "ARO_FRONTEND_TLS_CA_FILE": str(certs.ca),
         "ARO_FRONTEND_AUTH_ARM_CLIENT_SUBJECT": "arm",
         "ARO_FRONTEND_AUTH_ADMIN_CLIENT_SUBJECT": "admin",
+        "ARO_CLOUD_SIMULATOR_HOSTED_IN_PRODUCTION": "true",  # production refuses the hosted simulator otherwise
         **extra,
     }
     rp = RPProcess(data, free_port(), env=env)
@@ -175,7 +176,13 @@ def test_no_secret_in_the_logs_of_a_full_lifecycle(prod: RPProcess, certs: Certs
         reg = c.put(
             f"/subscriptions/{SUB}",
             params={"api-version": "2.0"},
-            json={"state": "Registered", "properties": {"tenantId": "t", "accountOwner": {"email": "o@x.com"}}},
+            json={
+                "state": "Registered",
+                "properties": {
+                    "tenantId": "00000000-0000-0000-0000-0000000000aa",
+                    "accountOwner": {"email": "o@x.com"},
+                },
+            },
         )
         assert reg.status_code in (200, 201)
         create(c, "logs")

@@ -23,6 +23,7 @@ from aro.api.version import ValidationContext
 
 MIN_WORKERS, MAX_WORKERS = 2, 50
 MIN_WORKER_DISK_GB = 128
+MAX_WORKER_DISK_GB = 32767  # Azure's largest managed disk (ARO-RP checks only the minimum)
 MIN_OUTBOUND_IPS, MAX_OUTBOUND_IPS = 1, 20
 MAX_POD_PREFIX, MAX_SERVICE_PREFIX = 18, 22
 MAX_DOMAIN = 253  # a DNS name (ours: ARO-RP has no length limit)
@@ -265,7 +266,7 @@ def _workers(oc: OpenShiftCluster, creating: bool, master: re.Match[str]) -> Non
     if wp.name != WORKER_PROFILE:
         raise invalid_parameter(f"{base}.name", f"The provided worker name '{wp.name}' is invalid.")
     _vm_size(wp.vm_size, WORKER, props.cluster_profile.version, f"{base}.vmSize")
-    if wp.disk_size_gb < MIN_WORKER_DISK_GB:
+    if not MIN_WORKER_DISK_GB <= wp.disk_size_gb <= MAX_WORKER_DISK_GB:
         raise invalid_parameter(f"{base}.diskSizeGB", f"The provided worker disk size '{wp.disk_size_gb}' is invalid.")
     m = SUBNET_ID.match(wp.subnet_id)
     if not m:

@@ -83,8 +83,39 @@ def require_object(body: Any) -> dict[str, Any]:
     return body
 
 
+# Every integer of the REST APIs is an int32 in the published specs (format: int32); a larger value never
+# reaches the field rules, the store or the backend. The field rules hold the tighter documented maximums.
+INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
+
+
+def _out_of_range(data: Any) -> tuple[str, int] | None:
+    """The JSON path and value of the first integer outside int32 in ``data`` (iterative: no recursion)."""
+    stack: list[tuple[tuple[int | str, ...], Any]] = [((), data)]
+    while stack:
+        loc, node = stack.pop()
+        if isinstance(node, dict):
+            stack.extend((loc + (str(k),), v) for k, v in node.items())
+        elif isinstance(node, list):
+            stack.extend((loc + (i,), v) for i, v in enumerate(node))
+        elif isinstance(node, int) and not isinstance(node, bool) and not INT32_MIN <= node <= INT32_MAX:
+            return render_path(loc), node
+    return None
+
+
 def parse(model: type[M], data: dict[str, Any]) -> M:
-    """Validate ``data`` against ``model``; the first type error becomes InvalidRequestContent."""
+    """Validate ``data`` against ``model``; the first type error, or an integer outside int32, becomes
+    InvalidRequestContent."""
+    bad = _out_of_range(data)
+    if bad is not None:
+        target, value = bad
+        shown = str(value) if abs(value) < 10**20 else "the integer"  # never render thousands of digits
+        raise CloudError(
+            400,
+            INVALID_REQUEST_CONTENT,
+            f"The request content was invalid and could not be deserialized: the value of '{target}' is invalid: "
+            f"{shown} is outside the range {INT32_MIN} to {INT32_MAX}.",
+            target or None,
+        )
     try:
         return model.model_validate(data)
     except ValidationError as exc:

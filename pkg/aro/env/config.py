@@ -49,6 +49,18 @@ class AuthConfig(_Section):
     admin_client_subject: str | None = None
 
 
+class LimitsConfig(_Section):
+    """Bounds on every connection to the frontend (``aro.util.connbounds``)."""
+
+    handshake_seconds: float = Field(default=10.0, gt=0, le=300)  # TLS handshake
+    header_seconds: float = Field(default=10.0, gt=0, le=300)  # a request head, from its first byte
+    body_seconds: float = Field(default=30.0, gt=0, le=3600)  # a request body, from its head
+    idle_seconds: float = Field(default=60.0, gt=0, le=3600)  # keep-alive between requests (ARM keeps them)
+    max_connections: int = Field(default=2048, ge=1, le=1_000_000)
+    max_header_bytes: int = Field(default=64 * 1024, ge=1024, le=16 * 2**20)
+    max_headers: int = Field(default=100, ge=10, le=10_000)
+
+
 class FrontendConfig(_Section):
     host: str = "127.0.0.1"
     port: int = Field(default=8443, ge=1, le=65535)
@@ -57,6 +69,7 @@ class FrontendConfig(_Section):
     page_size: int = Field(default=10, ge=1, le=1000)
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     retry_after_seconds: int = Field(default=2, ge=0, le=600)  # Retry-After on async responses; 0 = omit
+    limits: LimitsConfig = Field(default_factory=LimitsConfig)
 
 
 class CosmosConfig(_Section):
@@ -129,6 +142,9 @@ class SimulatorConfig(_Section):
     # simulator holds are checked, one it does not hold -- the 2019-12-31-preview defaults name a vnet nobody
     # created -- is taken on trust), off. Azure mode always checks all.
     network_checks: NetworkChecks = NetworkChecks.HELD
+    # Production mode refuses to host the simulator unless this is set (tests and drills of production's
+    # client certificates only).
+    hosted_in_production: bool = False
 
 
 class AzureConfig(_Section):
@@ -324,7 +340,14 @@ class Config(_Section):
                         "subject it accepts"
                     )
         sim = self.cloud.simulator
-        if self.cloud.mode is CloudMode.SIMULATOR and not sim.endpoint and not _is_loopback(sim.host):
+        hosted = self.cloud.mode is CloudMode.SIMULATOR and not sim.endpoint
+        if self.mode is Mode.PRODUCTION and hosted and not sim.hosted_in_production:
+            raise ValueError(
+                "cloud.mode: production mode does not host the cloud simulator (its token is a default and it "
+                "exposes fault injection): use cloud.mode azure, an external cloud.simulator.endpoint, or "
+                "cloud.simulator.hostedInProduction for tests"
+            )
+        if hosted and not _is_loopback(sim.host):
             raise ValueError(
                 f"cloud.simulator.host: the hosted simulator serves loopback addresses only (got {sim.host!r}): "
                 "its token is a default and it exposes fault injection"

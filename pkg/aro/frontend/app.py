@@ -36,6 +36,7 @@ def create_app(services: Services) -> FastAPI:
         description="ARM resource provider for managed OpenShift clusters (Microsoft.RedHatOpenShift).",
         docs_url=None,
         redoc_url=None,
+        redirect_slashes=False,  # a trailing "/" is an ARM 404, never a 307 built from the Host header
     )
     app.state.services = services
     kinds = services.kinds

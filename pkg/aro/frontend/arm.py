@@ -47,6 +47,8 @@ from aro.database import Doc
 from aro.env.config import Config
 from aro.frontend.body import JSON, BodyError, BodyProblem, read_json
 from aro.frontend.services import Services, services_of
+from aro.frontend.systemdata import HEADER as SYSTEM_DATA_HEADER
+from aro.frontend.systemdata import parse_system_data
 
 # ARM's resource group rule (<= 90 chars, ASCII: see aro.api.kind.NameRule on why) and UUIDs.
 _RX_RESOURCE_GROUP = re.compile(r"^[-a-z0-9_().]{0,89}[-a-z0-9_()]\Z")  # \Z: "$" also matches before "\n"
@@ -227,22 +229,17 @@ def check_preconditions(request: Request, doc: Doc | None) -> None:
 
 
 def system_data(request: Request, current: SystemData | None, creating: bool) -> SystemData | None:
-    """Merge ARM's x-ms-arm-resource-system-data header (non-empty fields) into the stored systemData."""
-    raw = request.headers.get("x-ms-arm-resource-system-data")
-    if not raw:
-        return current
-    try:
-        header = json.loads(raw)
-    except (ValueError, RecursionError):
-        return current
-    if not isinstance(header, dict):
+    """Merge ARM's x-ms-arm-resource-system-data header (non-empty fields, validated by
+    ``aro.frontend.systemdata``: 400 naming the header when bad) into the stored systemData."""
+    header = parse_system_data(request.headers.get(SYSTEM_DATA_HEADER))
+    if not header:
         return current
     merged = (current.model_copy() if current else SystemData()).model_dump(by_alias=True, exclude_none=True)
     for field in ("createdBy", "createdByType", "createdAt") if creating else ():
-        if isinstance(header.get(field), str) and header[field]:
+        if field in header:
             merged[field] = header[field]
     for field in ("lastModifiedBy", "lastModifiedByType", "lastModifiedAt"):
-        if isinstance(header.get(field), str) and header[field]:
+        if field in header:
             merged[field] = header[field]
     return SystemData.model_validate(merged)
 

@@ -8,7 +8,13 @@
   sent), which are case-sensitive: such a path is never lower-cased, nor is one that only lower-cases into
   them (``/BACKPLANE/...`` is no backplane path: it stays unrouted, under the client-certificate check);
 - binds request id, correlation id and client request id to the log context and logs one line per request;
-- counts requests by route and status for /metrics (``aro.frontend.metrics``).
+- counts requests by route and status for /metrics (``aro.frontend.metrics``); a client that disconnects
+  before its answer (mid-body) is counted with status 499 (nginx's "client closed request") and logged as
+  such, never as an unhandled error or a 500;
+- refuses, with an ARM error body, what no route may see: a URL longer than ``MAX_URL`` bytes (414
+  ``RequestUriTooLong``), and on ARM paths an encoded ``/`` (``%2F``) in a segment (404 ``NotFound``: the
+  router would see two segments). A trailing ``/`` is not redirected (the app is built with
+  ``redirect_slashes=False``): no route has one, so it is the unrouted path's ARM 404.
 
 It never reads or buffers a body and sets no deadline: a streamed response (the backplane proxy's
 watches and ``logs -f``) passes through as it is sent, however long it lasts.
@@ -21,6 +27,8 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
+
+from starlette.requests import ClientDisconnect
 
 from aro.util import log as logutil
 
@@ -37,6 +45,9 @@ BACKPLANE_PREFIX = "/backplane/"  # the SRE backplane: cluster ids and the clust
 CASE_SENSITIVE_PREFIXES = (CASE_SENSITIVE_PREFIX, BACKPLANE_PREFIX)
 
 RequestObserver = Callable[[str, str, int, float], None]  # method, route, status, seconds
+
+CLIENT_CLOSED_REQUEST = 499  # the status a disconnected client's request is counted and logged with
+MAX_URL = 8192  # bytes of path and query: ARM's own limit is lower; a longer URL is 414
 
 
 async def send_json(send: Send, status: int, body: bytes) -> None:
@@ -80,6 +91,7 @@ class ARMMiddleware:
             if value:
                 fields[key] = value[:128]
         token = logutil.log_context.set(fields)
+        refused = _refuse(scope)
         status = 500
         started = time.perf_counter()
         echo_client_id = (header(scope, b"x-ms-return-client-request-id") or "").lower() == "true"
@@ -104,7 +116,13 @@ class ARMMiddleware:
             await send_wrapper(message)
 
         try:
-            await self.app(scope, receive, tracking_send)
+            if refused is not None:
+                await send_json(tracking_send, *refused)
+            else:
+                await self.app(scope, receive, tracking_send)
+        except ClientDisconnect:
+            status = CLIENT_CLOSED_REQUEST
+            log.info("client disconnected before the answer")
         except Exception:
             log.exception("unhandled error")
             if started_response:
@@ -123,3 +141,15 @@ class ARMMiddleware:
                     extra={"status": status, "route": route_path, "durationMs": round(elapsed * 1000, 2)},
                 )
             logutil.log_context.reset(token)
+
+
+def _refuse(scope: Scope) -> tuple[int, bytes] | None:
+    """The ARM error answering a URL no route may see (see the module docstring), else None."""
+    raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
+    if len(raw_path) + len(scope.get("query_string", b"")) > MAX_URL:
+        message = f"The request URL is longer than {MAX_URL} bytes."
+        return 414, b'{"error":{"code":"RequestUriTooLong","message":"' + message.encode() + b'"}}'
+    if b"%2f" in raw_path.lower() and not scope["aro.path"].lower().startswith(CASE_SENSITIVE_PREFIXES):
+        message = "The requested path could not be found: a path segment holds an encoded '/' (%2F)."
+        return 404, b'{"error":{"code":"NotFound","message":"' + message.encode() + b'"}}'
+    return None

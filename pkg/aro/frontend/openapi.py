@@ -44,8 +44,38 @@ SUBSCRIPTION_SCHEMA: dict[str, Any] = {
     "required": ["state"],
     "properties": {
         "state": {"type": "string", "enum": [s.value for s in SubscriptionState]},
-        "registrationDate": {"type": "string"},
-        "properties": {"type": "object"},
+        "registrationDate": {"type": "string", "maxLength": 256},
+        "properties": {  # aro.frontend.subscriptionbody: other members are not kept
+            "type": "object",
+            "properties": {
+                "tenantId": {"type": "string", "format": "uuid", "pattern": UUID_PATTERN},
+                "locationPlacementId": {"type": "string", "maxLength": 256},
+                "quotaId": {"type": "string", "maxLength": 256},
+                "spendingLimit": {"type": "string", "maxLength": 256},
+                "registeredFeatures": {
+                    "type": "array",
+                    "maxItems": 1000,
+                    "items": {
+                        "type": "object",
+                        "required": ["name", "state"],
+                        "properties": {
+                            "name": {"type": "string", "maxLength": 256},
+                            "state": {"type": "string", "maxLength": 256},
+                        },
+                    },
+                },
+                "managedByTenants": {
+                    "type": "array",
+                    "maxItems": 100,
+                    "items": {
+                        "type": "object",
+                        "required": ["tenantId"],
+                        "properties": {"tenantId": {"type": "string", "format": "uuid", "pattern": UUID_PATTERN}},
+                    },
+                },
+                "accountOwner": {"type": "object"},
+            },
+        },
     },
 }
 SUBSCRIPTION_PATH = "/subscriptions/{subscriptionId}"

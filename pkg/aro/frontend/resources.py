@@ -247,6 +247,7 @@ async def put_or_patch(arm: ArmRequest, kind: ResourceKind[Any], patch: bool) ->
     body = await arm.json_body(required=not patch)
     if patch and body is None:
         body = {}
+    system_data(arm.request, None, creating=True)  # a bad systemData header: 400 before anything is written
     subscription = await require_subscription(arm, WRITE_STATES)
     w = Writer(arm, path)
 
@@ -307,9 +308,9 @@ async def delete(arm: ArmRequest, kind: ResourceKind[Any]) -> Response:
 
     async def attempt() -> Doc | None:
         doc = await w.resources.get_by_key(path.key, path.partition)
+        check_preconditions(arm.request, doc)  # If-Match on a missing resource: 412 (RFC 7232), not 204
         if doc is None:
             return None
-        check_preconditions(arm.request, doc)
         parent = kind.parent
         if parent is not None:  # a missing parent: the child is an orphan, and may go
             found = await arm.services.store.container(parent.container_name).get_by_key(

@@ -8,7 +8,8 @@
 | Unregistered | GET, list                               |
 | Deleted      | GET, list; the backend deletes every cluster (cascade) |
 
-GET and list never check the state. In development mode an unknown subscription is registered on its
+The notification is validated as ARM sends it (``aro.frontend.subscriptionbody``): a bad one is 400 and
+nothing is stored. GET and list never check the state. In development mode an unknown subscription is registered on its
 first write; in production it gets 400 InvalidSubscriptionState.
 """
 
@@ -33,6 +34,7 @@ from aro.database.subscriptions import (
 )
 from aro.env.config import Mode
 from aro.frontend.arm import Arm, ArmRequest, reply
+from aro.frontend.subscriptionbody import check_api_version, check_notification
 
 log = logging.getLogger("aro.frontend.subscriptions")
 router = APIRouter(tags=["subscriptions"])
@@ -73,20 +75,8 @@ async def require_subscription(arm: ArmRequest, allowed: frozenset[SubscriptionS
 
 @router.put("/subscriptions/{subscriptionId}", summary="ARM subscription lifecycle notification")
 async def put_subscription(arm: Arm, subscriptionId: str) -> Any:
-    body = await arm.json_body()
-    if not isinstance(body, dict):
-        raise CloudError(400, errors.INVALID_REQUEST_CONTENT, "The request content must be a JSON object.")
-    try:
-        state = SubscriptionState(str(body.get("state")))
-    except ValueError:
-        raise CloudError(
-            400,
-            errors.INVALID_PARAMETER,
-            f"The provided state '{body.get('state')}' is invalid; expected one of "
-            + ", ".join(s.value for s in SubscriptionState)
-            + ".",
-            "state",
-        ) from None
+    check_api_version(arm.api_version)
+    state, body = check_notification(await arm.json_body())
     subs = Subscriptions(arm.services.store)
     sub = arm.subscription_id
 

@@ -1,6 +1,7 @@
 """Prometheus metrics of one RP process, served at /metrics (text exposition format).
 
-- ``aro_http_requests_total{method,route,status}`` and ``aro_http_request_duration_seconds{method,route}``
+- ``aro_http_requests_total{method,route,status}`` and ``aro_http_request_duration_seconds{method,route}``;
+  status ``499``: the client disconnected before the answer (counted there, never as a 500)
 - ``aro_operations_total{kind,result}``: finished operations (kind Creating/Updating/Deleting; Succeeded/Failed)
 - ``aro_operations_running{kind}``: operations being worked by this backend
 - ``aro_backend_workers_busy`` / ``aro_backend_workers``: worker utilisation

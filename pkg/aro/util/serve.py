@@ -1,7 +1,8 @@
 """Serve an ASGI app over HTTPS with uvicorn inside the running event loop.
 
 Signals are handled by the caller (``aro rp`` stops frontend, backend and simulator in order), so the
-uvicorn server's own signal capture is disabled.
+uvicorn server's own signal capture is disabled. Every connection is bounded (``aro.util.connbounds``:
+timeouts, a connection cap, header caps, a stop that does not wait for idle clients).
 """
 
 from __future__ import annotations
@@ -10,13 +11,13 @@ import asyncio
 import contextlib
 import socket
 import ssl
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import uvicorn
 from cryptography import x509
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from aro.util.connbounds import BoundedProtocol, BoundedServer, ConnectionLimits, bounded
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,7 @@ class TLSFiles:
     require_client_cert: bool = False
 
 
-class TLSInfoProtocol(HttpToolsProtocol):
+class TLSInfoProtocol(BoundedProtocol):
     """uvicorn's httptools protocol, adding the ASGI TLS extension to every request's scope:
     ``scope["extensions"]["tls"] = {"client_cert_name", "client_cert_issuer", "client_cert_der",
     "tls_version"}`` (the subject and issuer as RFC 4514 strings, and the DER bytes, of a client certificate
@@ -65,15 +66,24 @@ def _tls_info(transport: asyncio.BaseTransport) -> dict[str, Any] | None:
     return info
 
 
-class _Server(uvicorn.Server):
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-
 class HTTPSServer:
-    def __init__(self, app: Any, host: str, port: int, tls: TLSFiles, *, log_level: str = "warning"):
-        kwargs: dict[str, Any] = {"http": TLSInfoProtocol}
+    """``drain_seconds``: on stop, how long requests the app is working on get to finish (then they are
+    cancelled); idle connections are closed at once."""
+
+    def __init__(
+        self,
+        app: Any,
+        host: str,
+        port: int,
+        tls: TLSFiles,
+        *,
+        log_level: str = "warning",
+        limits: ConnectionLimits | None = None,
+        drain_seconds: float = 10.0,
+    ):
+        self.limits = limits or ConnectionLimits()
+        self.drain_seconds = drain_seconds
+        kwargs: dict[str, Any] = {"http": bounded(TLSInfoProtocol, self.limits)}
         if tls.require_client_cert:
             # OPTIONAL, not REQUIRED: a certificate, when sent, must chain to the client CA (else the
             # handshake fails); a request without one reaches the app, which answers 403 Forbidden.
@@ -88,11 +98,12 @@ class HTTPSServer:
             log_level=log_level,
             access_log=False,
             lifespan="off",
-            timeout_graceful_shutdown=10,
+            timeout_graceful_shutdown=drain_seconds,  # type: ignore[arg-type]  # a float is fine (asyncio.timeout)
+            timeout_keep_alive=self.limits.idle_seconds,  # type: ignore[arg-type]
             server_header=False,
             **kwargs,
         )
-        self.server = _Server(self.config)
+        self.server = BoundedServer(self.config, self.limits)
         self._task: asyncio.Task[None] | None = None
 
     @property
@@ -128,8 +139,16 @@ class HTTPSServer:
             await asyncio.sleep(0.005)
 
     async def stop(self) -> None:
+        """Returns within ``drain_seconds`` + 1 s: past the drain uvicorn cancels what is left; past that
+        second, the serving task itself."""
         if self._task is None:
             return
         self.server.should_exit = True
-        await self._task
+        try:
+            await asyncio.wait_for(asyncio.shield(self._task), self.drain_seconds + 1)
+        except TimeoutError:
+            self.server.force_exit = True
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
         self._task = None

@@ -20,18 +20,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import signal
 import socket
 import ssl
 import sys
-from collections.abc import Generator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import uvicorn
 from cryptography import x509
+
+from aro.util.connbounds import BoundedProtocol, BoundedServer, ConnectionLimits, bounded
 
 from ._app import create_app
 from ._clienttls import ClientCertProtocol, ClientTrust
@@ -39,10 +40,9 @@ from ._config import FaultRule, SimulatorConfig
 from ._tls import ensure_tls
 
 
-class _EmbeddedServer(uvicorn.Server):
-    @contextlib.contextmanager
-    def capture_signals(self) -> Generator[None, None, None]:
-        yield  # the host process owns signals
+class _BoundedClientCertProtocol(ClientCertProtocol, BoundedProtocol):
+    """The client-certificate protocol within connection bounds (``aro.util.connbounds``, which imports
+    nothing of the RP: the one module of ``aro.util`` the simulator may import)."""
 
 
 class SimulatorServer:
@@ -57,8 +57,11 @@ class SimulatorServer:
         graceful_shutdown_seconds: float = 2.0,
         client_trust: ClientTrust | None = None,
         ca_file: str | Path | None = None,
+        limits: ConnectionLimits | None = None,
     ) -> None:
+        """``limits``: timeouts, connection and header caps of every connection (default: the RP's defaults)."""
         self.host = host
+        self.limits = limits or ConnectionLimits()
         self._cert_file, self._ca_file = Path(cert_file), Path(ca_file) if ca_file else None
         self._requested_port = port
         trust = client_trust if client_trust is not None else getattr(app, "client_trust", None)
@@ -68,7 +71,7 @@ class SimulatorServer:
             app,
             host=host,
             port=port,
-            http=ClientCertProtocol,
+            http=bounded(_BoundedClientCertProtocol, self.limits),
             ssl_certfile=str(cert_file),
             ssl_keyfile=str(key_file),
             ssl_cert_reqs=ssl.CERT_OPTIONAL,
@@ -76,9 +79,10 @@ class SimulatorServer:
             access_log=False,
             lifespan="on",
             timeout_graceful_shutdown=max(1, int(graceful_shutdown_seconds)),
+            timeout_keep_alive=self.limits.idle_seconds,  # type: ignore[arg-type]  # a float is fine
             server_header=False,
         )
-        self._server: _EmbeddedServer | None = None
+        self._server: BoundedServer | None = None
         self._task: asyncio.Task[None] | None = None
 
     @property
@@ -106,7 +110,7 @@ class SimulatorServer:
         serving_at = getattr(self._config.app, "serving_at", None)
         if callable(serving_at):  # where the executed pods reach the cluster APIs (``_kubelet``)
             serving_at(self._reachable_url(sock), await asyncio.to_thread(self._serving_ca))
-        self._server = _EmbeddedServer(self._config)
+        self._server = BoundedServer(self._config, self.limits)
         self._task = asyncio.create_task(self._serve(self._server, sock), name="aro-simulator-server")
         while not self._server.started:
             if self._task.done():
