@@ -8,14 +8,18 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import time
 from pathlib import Path
 from typing import Any
+
+import httpx
 
 from aro.cloud.blob import GraphStore
 from aro.env.config import BlobConfig
 from aro.util.crypto import Sealer, load_or_create_key
 from tests.azure.conftest import CLIENT_ID, TENANT, Azurite
 from tests.backend.helpers import (
+    SUB,
     V,
     cluster_doc,
     cluster_url,
@@ -24,6 +28,7 @@ from tests.backend.helpers import (
     wait_operation,
     wait_state,
 )
+from tests.cluster.customer import NETWORK_API, Customer
 
 SECRET = "e2e-client-secret"
 ENDPOINT_TEMPLATE = "{base_url}/clusters/{subscription_id}/{resource_group}"
@@ -45,7 +50,9 @@ def test_install_update_delete_with_the_azure_provider(
     rp_factory: Any, tmp_path: Path, azurite_or_none: Azurite | None
 ) -> None:
     # role assignments "propagating": the first two resource-group writes are refused
-    faults = [{"operation": "createResourceGroup", "status": 403, "code": "AuthorizationFailed", "count": 2}]
+    faults = [
+        {"operation": "createResourceGroup", "status": 403, "code": "AuthorizationFailed", "count": 2, "match": "aro-"}
+    ]
     sim_data = tmp_path / "sim"
     sim = rp_factory(
         "simulator",
@@ -69,6 +76,16 @@ def test_install_update_delete_with_the_azure_provider(
         env["ARO_CLOUD_BLOB_CONNECTION_STRING"] = azurite_or_none.connection_string
     rp = rp_factory(data_dir=tmp_path / "rp", env=env)
     assert rp.ready_info()["simulator"] is None, "azure mode hosts no simulator"
+
+    # azure mode checks the customer's network as ARO-RP does: the vnet the cluster names exists in "Azure"
+    headers = {"Authorization": f"Bearer {SECRET}"}
+    with httpx.Client(base_url=sim_url, verify=sim.ssl_context(), headers=headers, timeout=30) as arm:
+        customer = Customer(arm, SUB)
+        vnet = customer.vnet("vnet-rg", "vnet")
+        deadline = time.monotonic() + 30  # the simulator's step delay: Updating, then Succeeded
+        while (customer.get(vnet, NETWORK_API) or {}).get("properties", {}).get("provisioningState") != "Succeeded":
+            assert time.monotonic() < deadline, "the vnet never reached Succeeded"
+            time.sleep(0.05)
 
     with rp.client() as c:
         created = create(c, "azlife")
