@@ -167,6 +167,20 @@ def rp_factory(tmp_path: Path) -> Iterator[Any]:
         p.kill()
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """In a pytest-xdist worker (`make test`: --dist loadfile --no-loadscope-reorder), the order in which whole
+    files are handed out: the files with a test marked ``slow`` first, then by their number of tests, most
+    first; so that no long file starts late and runs on alone while the other workers have nothing left to do.
+    A file's tests keep their order (the sort is stable); every worker collects the same order."""
+    if not hasattr(config, "workerinput"):
+        return
+    weight: dict[str, int] = {}
+    for item in items:
+        file = item.nodeid.split("::")[0]
+        weight[file] = weight.get(file, 0) + (1000 if item.get_closest_marker("slow") else 1)
+    items.sort(key=lambda item: -weight[item.nodeid.split("::")[0]])
+
+
 # pytest-xdist (`make test` runs the suite in several worker processes): the summaries some suites print at the
 # end (the local Cosmos DB server's notes, the drills' figures) are gathered in the workers, and the controller
 # loads no conftest below this one; so each worker hands its part over and the controller prints them once.

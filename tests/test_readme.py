@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.azcli.conftest import az_binary
 from tests.conftest import FAST, REPO, free_port
@@ -30,6 +31,7 @@ def test_readme_opens_with_the_two_commands() -> None:
     assert first.splitlines()[0].startswith("make run") and first.splitlines()[1].startswith("make test")
 
 
+@pytest.mark.slow
 def test_walkthrough_runs_command_by_command(rp_factory: Any, tmp_path: Path) -> None:
     work = tmp_path / "newcomer"
     work.mkdir()

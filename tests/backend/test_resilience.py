@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.backend.helpers import (
     cluster_doc,
     cluster_url,
@@ -109,6 +111,7 @@ def test_killed_backend_is_taken_over_without_overlap_or_repeats(rp_factory: Any
     )
 
 
+@pytest.mark.slow
 def test_two_backends_share_100_creates(rp_factory: Any, tmp_path: Path) -> None:
     d = deploy(rp_factory, tmp_path, {"ARO_CLOUD_SIMULATOR_STEP_DELAY_SECONDS": "0"}, ARO_BACKEND_LEASE_SECONDS="10")
     d.backend(rp_factory)

@@ -25,7 +25,6 @@ import asyncio
 import gzip
 import hashlib
 import json
-import socket
 import ssl
 import time
 from collections.abc import AsyncIterator, Callable
@@ -46,6 +45,7 @@ from aro.frontend.services import Services
 from aro.ledger.identity import DevelopmentIssuer, Identity
 from aro.util import pki
 from aro.util.serve import HTTPSServer, TLSFiles
+from tests.conftest import free_port
 
 CLUSTER = "c0ffee00c0ffee00c0ffee00c0ffee00"
 API_HOST = "api.bp.example.com"  # the name the stand-in's serving certificate has (not its URL's)
@@ -385,9 +385,7 @@ async def test_refusals_in_the_proxy(env: Env, monkeypatch: pytest.MonkeyPatch) 
 
 
 async def test_an_unreachable_or_unverifiable_api_is_502(env: Env) -> None:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        closed = s.getsockname()[1]  # nothing listens once the socket is closed
+    closed = free_port()  # nothing listens there (and no server bound to port 0 elsewhere can take it)
     good = env.targets.upstream_
     async with env.client() as c:
         env.targets.upstream_ = replace(good, url=f"https://127.0.0.1:{closed}/clusters/x")

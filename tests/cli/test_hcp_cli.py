@@ -432,8 +432,9 @@ def _ok(r: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[str]
 
 
 def _kubectl(kubeconfig: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    cache = kubeconfig.parent / "kube-cache"  # not ~/.kube/cache: shared by every run, keyed by host:port alone
     return subprocess.run(
-        [KUBECTL, "--kubeconfig", str(kubeconfig), "--request-timeout", "20s", *args],
+        [KUBECTL, "--kubeconfig", str(kubeconfig), "--cache-dir", str(cache), "--request-timeout", "20s", *args],
         cwd=REPO,
         capture_output=True,
         text=True,

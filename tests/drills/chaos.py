@@ -71,7 +71,9 @@ def deploy(start: StartProcess, data: Path, store_env: dict[str, str], step_dela
 @dataclass
 class Driver:
     """Kills -9 a random one of the backends every ``every`` seconds (uniform) and starts a new one in its
-    place at once, until stopped. Kill times are taken after the process is reaped."""
+    place at once, until stopped. Kill times are taken after the process is reaped. The next kill also waits
+    for the new backend to be ready: on a busy machine (the suite runs in several processes) a start can take
+    longer than ``every``, and backends killed before they are up would leave the installs no time to run."""
 
     stack: Stack
     every: tuple[float, float]
@@ -90,14 +92,16 @@ class Driver:
 
     def _run(self) -> None:
         rng = random.Random(self.seed)
-        while not self._stop.wait(rng.uniform(*self.every)):
+        due = time.monotonic() + rng.uniform(*self.every)
+        while not self._stop.wait(max(0.0, due - time.monotonic())):
             slot = rng.randrange(len(self.slots))
             victim = self.slots[slot]
             assert victim.proc is not None
             pid = victim.proc.pid
             victim.kill()
             self.kills[pid] = time.time()
-            self.slots[slot] = self.stack.backend(wait=False)
+            due = time.monotonic() + rng.uniform(*self.every)
+            self.slots[slot] = self.stack.backend()
             self.started += 1
 
     def stop(self) -> None:

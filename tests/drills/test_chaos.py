@@ -32,6 +32,7 @@ def store(request: pytest.FixtureRequest) -> tuple[str, dict[str, str]]:
     return "cosmos", server.env(server.new_database("chaos"))
 
 
+@pytest.mark.slow
 def test_installs_finish_exactly_once_under_random_backend_kills(
     rp_factory: Any, tmp_path: Path, scale: Scale, store: tuple[str, dict[str, str]]
 ) -> None:
