@@ -52,7 +52,7 @@ body="$(jq -n --arg state "$state" --arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
   properties: {tenantId: $tenant, locationPlacementId: "Public_2014-09-01", quotaId: "Default_2014-09-01",
                registeredFeatures: []}
 }')"
-api PUT "/subscriptions/$sub?api-version=$API_VERSION" "$body"
+api PUT "/subscriptions/$sub?api-version=2.0" "$body"  # ARM's subscription lifecycle api-version
 case "$status" in
   200|201) ;;
   *) arm_error "PUT /subscriptions/$sub" ;;

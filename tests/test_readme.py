@@ -51,7 +51,7 @@ def test_walkthrough_runs_command_by_command(rp_factory: Any, tmp_path: Path) ->
         assert documented in script, documented
         script = script.replace(documented, actual)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ARO_", "AROCLI_"))}
-    r = subprocess.run(["bash", "-c", script], cwd=work, env=env, capture_output=True, text=True, timeout=240)
+    r = subprocess.run(["bash", "-c", script], cwd=work, env=env, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, f"stdout:\n{r.stdout}\nstderr:\n{r.stderr}"
     out = r.stdout
     assert '"status":"ready"' in out

@@ -18,6 +18,8 @@ import pytest
 from tests.azcli.conftest import Az
 from tests.conftest import RPProcess
 
+pytestmark = pytest.mark.slow  # about a minute of az commands: handed to a worker first
+
 LOCATION = "eastus"
 RG = "aro-az"
 VNET = "aro-vnet"
