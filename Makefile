@@ -38,9 +38,9 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-## unit: pytest in 3 processes (pytest-xdist; each takes whole files, the slow ones first): ARGS="-n 0" runs it in one
+## unit: pytest in 2 processes (pytest-xdist; each takes whole files, the slow ones first): ARGS="-n 0" runs it in one
 unit: $(STAMP) node_modules/.installed browser azcli
-	ARO_AZ_CLI=$(AZ_CLI) $(BIN)/pytest -n 3 --dist loadfile --no-loadscope-reorder --durations=25 $(ARGS)
+	ARO_AZ_CLI=$(AZ_CLI) $(BIN)/pytest -n 2 --dist loadfile --no-loadscope-reorder --durations=25 $(ARGS)
 
 ## azcli: the real Azure CLI (PyPI azure-cli, ~730 MB) in its own venv outside the clone, stamped by version so
 ## that later runs -- and later clean clones on this machine -- pay nothing. The az tests (tests/azcli) use it.
