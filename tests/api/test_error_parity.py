@@ -69,7 +69,15 @@ Change = Callable[[Body], None]
 
 def body_2025() -> Body:
     """What `az aro create` sends (a service principal cluster)."""
-    return cluster_body(SUB, domain="parity", pull_secret=PULL_SECRET, client_secret="s3cret", outbound_type="")
+    return cluster_body(
+        SUB,
+        domain="parity",
+        pull_secret=PULL_SECRET,
+        client_secret="s3cret",
+        outbound_type="",
+        master_subnet="master",
+        worker_subnet="worker",
+    )
 
 
 def body_2019() -> Body:
@@ -613,6 +621,16 @@ async def cluster_identity_malformed(f: Frontend) -> None:
     await expect(r, 400, IP, "identity.userAssignedIdentities", message)
 
 
+async def duplicate_subnet(f: Frontend) -> None:
+    await f.existing(V2025)
+    other = cluster_body(
+        SUB, domain="other", pull_secret=PULL_SECRET, client_secret="s3cret", master_subnet="master", worker_subnet="w2"
+    )
+    r = await f.put(V2025, other, CLUSTER.replace(NAME, "other"))
+    message = f"The provided subnet '{MASTER}' is already in use by another cluster."
+    await expect(r, 400, "InvalidLinkedVNet", f"{MP}.subnetId", message)
+
+
 DIFFERENCES: dict[str, Callable[[Frontend], Any]] = {
     "url-casing": url_casing,
     "location-display-name": location_display_name,
@@ -635,6 +653,7 @@ DIFFERENCES: dict[str, Callable[[Frontend], Any]] = {
     "v2019-worker-count": v2019_worker_count,
     "role-set-unknown-version": role_set_unknown_version,
     "cluster-identity-malformed": cluster_identity_malformed,
+    "duplicate-subnet": duplicate_subnet,
 }
 
 

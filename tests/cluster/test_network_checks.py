@@ -1,8 +1,9 @@
 """ARO-RP's network checks at install, against a real `aro rp` whose simulator holds the customer's network
 (``cloud.simulator.networkChecks`` on): the vnet and subnets must exist, the vnet be in the cluster's
 location, the subnets be Succeeded and /27 or larger, their prefixes not overlap the pod and service CIDRs, and
-carry no NSG but the cluster's -- the install attaches ``<infraId>-nsg`` to them, which is what refuses a subnet
-another cluster uses; the delete takes it off again. Errors in ARO-RP's codes, targets and words."""
+carry no NSG but the cluster's -- the install attaches ``<infraId>-nsg`` to them; the delete takes it off again.
+(A subnet another cluster of the subscription uses is refused before that, at the PUT: a store claim.) Errors in
+ARO-RP's codes, targets and words."""
 
 from __future__ import annotations
 
@@ -61,9 +62,7 @@ def delete(arm: Arm, customer: Customer, name: str) -> None:
     assert arm.wait_operation(r.headers["azure-asyncoperation"])["status"] == "Succeeded"
 
 
-def test_the_install_attaches_its_nsg_which_refuses_the_subnets_to_another_cluster(
-    arm: Arm, customer: Customer
-) -> None:
+def test_the_install_attaches_its_nsg_and_another_cluster_is_refused_the_subnets(arm: Arm, customer: Customer) -> None:
     vnet = customer.vnet()
     master, worker = f"{vnet}/subnets/master", f"{vnet}/subnets/worker"
     assert install(arm, customer, "one", body_on(customer, "one", vnet))["status"] == "Succeeded"
@@ -77,18 +76,16 @@ def test_the_install_attaches_its_nsg_which_refuses_the_subnets_to_another_clust
     )
     assert nsg.endswith("-nsg")
 
-    op = install(arm, customer, "two", body_on(customer, "two", vnet))
-    failed_with(
-        op,
-        VNET_ERROR,
-        f"The provided subnet '{master}' is invalid: must not have a network security group attached.",
-        MASTER,
-    )
-    two = arm.get(cluster_path(customer.sub, "clusters", "two")).json()
-    assert two["properties"]["provisioningState"] == "Failed"
+    r = arm.put(cluster_path(customer.sub, "clusters", "two"), body_on(customer, "two", vnet))
+    assert r.status_code == 400, r.text
+    assert r.json()["error"] == {
+        "code": VNET_ERROR,
+        "message": f"The provided subnet '{master}' is already in use by another cluster.",
+        "target": MASTER,
+    }
+    assert arm.get(cluster_path(customer.sub, "clusters", "two")).status_code == 404
     assert customer.nsg_of(master) == nsg  # nothing changed on the first cluster's subnets
 
-    delete(arm, customer, "two")
     delete(arm, customer, "one")
     assert customer.nsg_of(master) is None and customer.nsg_of(worker) is None  # detached: the subnets serve again
     assert install(arm, customer, "three", body_on(customer, "three", vnet))["status"] == "Succeeded"
@@ -146,6 +143,7 @@ def test_a_foreign_nsg_is_refused_unless_the_nsg_is_preconfigured(arm: Arm, cust
         f"The provided subnet '{vnet}/subnets/worker' is invalid: must not have a network security group attached.",
         WORKER,
     )
+    delete(arm, customer, "foreign")  # a failed cluster holds its subnets until it is deleted
     body = body_on(customer, "byo", vnet)
     body["properties"]["networkProfile"]["preconfiguredNSG"] = "Enabled"
     failed_with(  # preconfigured: every subnet needs one
@@ -177,7 +175,7 @@ def test_overlap_is_reported_as_go_cidr_does() -> None:
 
 def test_held_the_default_trusts_only_the_vnets_the_simulator_does_not_hold(start_rp: StartRP) -> None:
     """``held``: a vnet nobody created (the 2019-12-31-preview defaults name one) is taken on trust; a vnet the
-    simulator holds is checked and gets the cluster's NSG, so its used subnets are still refused."""
+    simulator holds is checked (a foreign NSG on it is refused) and gets the cluster's NSG."""
     rp = start_rp()  # cloud.simulator.networkChecks: held
     with Arm(rp) as arm, simulator(rp) as sim:
         customer = Customer(sim)
@@ -189,5 +187,6 @@ def test_held_the_default_trusts_only_the_vnets_the_simulator_does_not_hold(star
         vnet = customer.vnet()
         assert install(arm, customer, "one", body_on(customer, "one", vnet))["status"] == "Succeeded"
         assert customer.nsg_of(f"{vnet}/subnets/master")
-        op = install(arm, customer, "two", body_on(customer, "two", vnet))
-        failed_with(op, VNET_ERROR, MSG_NSG_ATTACHED.format(f"{vnet}/subnets/master"), MASTER)
+        held = customer.vnet(name="held-vnet", nsgs={"master": customer.nsg()})
+        op = install(arm, customer, "two", body_on(customer, "two", held))
+        failed_with(op, VNET_ERROR, MSG_NSG_ATTACHED.format(f"{held}/subnets/master"), MASTER)

@@ -6,11 +6,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from aro.database.claims import CLAIMS
 from aro.database.store import ContainerSpec, Store
 
 ITEMS = ContainerSpec("items", claim_path=("state",), claim_values=frozenset({"Creating", "Deleting"}))
 EXPIRING = ContainerSpec("expiring", default_ttl=3600)
-CONTAINERS = (ITEMS, EXPIRING)
+CONTAINERS = (ITEMS, EXPIRING, CLAIMS)
 
 
 async def open_target(spec: dict[str, Any]) -> Store:

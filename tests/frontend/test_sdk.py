@@ -15,6 +15,7 @@ from azure.mgmt.redhatopenshift import AzureRedHatOpenShiftClient
 from azure.mgmt.redhatopenshift import models as m
 
 from tests.conftest import RPProcess
+from tests.fixtures.clusters import client_id_for
 from tests.frontend.conftest import StartRP
 from tests.frontend.helpers import CLIENT_SECRET, PULL_SECRET, new_sub
 
@@ -68,14 +69,14 @@ def cli_cluster(sub: str, name: str) -> m.OpenShiftCluster:
             pod_cidr="10.128.0.0/14", service_cidr="172.30.0.0/16", outbound_type="", preconfigured_nsg="Disabled"
         ),
         master_profile=m.MasterProfile(
-            vm_size="Standard_D8s_v5", subnet_id=vnet + "/subnets/master", encryption_at_host="Disabled"
+            vm_size="Standard_D8s_v5", subnet_id=f"{vnet}/subnets/master-{domain}", encryption_at_host="Disabled"
         ),
         worker_profiles=[
             m.WorkerProfile(
                 name="worker",
                 vm_size="Standard_D4s_v5",
                 disk_size_gb=128,
-                subnet_id=vnet + "/subnets/worker",
+                subnet_id=f"{vnet}/subnets/worker-{domain}",
                 count=3,
                 encryption_at_host="Disabled",
             )
@@ -83,7 +84,7 @@ def cli_cluster(sub: str, name: str) -> m.OpenShiftCluster:
         apiserver_profile=m.APIServerProfile(visibility="Public"),
         ingress_profiles=[m.IngressProfile(name="default", visibility="Public")],
         service_principal_profile=m.ServicePrincipalProfile(
-            client_id="a3d9f0b1-0000-4000-8000-000000000001", client_secret=CLIENT_SECRET
+            client_id=client_id_for(domain), client_secret=CLIENT_SECRET
         ),
     )
 

@@ -17,6 +17,7 @@ from aro.api.resource import RESOURCE_PROVIDER, ProvisioningState, Request, Reso
 
 _BROKEN = (ProvisioningState.CREATING, ProvisioningState.DELETING)
 DUPLICATE_CLIENT_ID = "DuplicateClientID"
+INVALID_LINKED_VNET = "InvalidLinkedVNet"  # ARO-RP's code for a subnet it cannot use
 
 
 def cluster_gate(current: Resource, request: str) -> None:
@@ -42,11 +43,38 @@ def credentials_gate(current: Resource, request: str) -> None:
 
 
 def cluster_claims(oc: Resource, parent_key: str) -> Sequence[Claim]:
-    """ARO refuses a second cluster in the same managed resource group at PUT (DuplicateResourceGroup), and
-    a second workload identity cluster with the same cluster identity (DuplicateClientID; ARO-RP's unique
-    ``clientIdKey``)."""
+    """What ARO keeps unique per subscription, refused at PUT (ARO-RP's unique keys, with its codes, messages
+    and empty targets): the managed resource group (``DuplicateResourceGroup``), the service principal's client id or
+    the workload identity cluster's identity (``DuplicateClientID``). And, refused at PUT here where ARO
+    refuses only at install (the subnet then carries another cluster's NSG): each subnet, shared with the
+    hosted clusters' claims, so no two clusters of either kind share one."""
+    if not isinstance(oc, OpenShiftCluster):
+        return ()
+    p = oc.properties
     out: list[Claim] = []
-    if isinstance(oc, OpenShiftCluster) and workloadidentity.uses_workload_identity(oc) and oc.identity is not None:
+    rg_id = p.cluster_profile.resource_group_id
+    if rg_id:
+        out.append(
+            Claim(
+                "clusterResourceGroup",
+                rg_id,
+                "",
+                f"The provided resource group '{rg_id[:300]}' already contains a cluster.",
+                code=DUPLICATE_RESOURCE_GROUP,
+            )
+        )
+    sp = p.service_principal_profile
+    if sp is not None and sp.client_id:
+        out.append(
+            Claim(
+                "clientId",
+                sp.client_id,
+                "",
+                f"The provided service principal with client ID '{sp.client_id[:300]}' is already in use by a cluster.",
+                code=DUPLICATE_CLIENT_ID,
+            )
+        )
+    if workloadidentity.uses_workload_identity(oc) and oc.identity is not None:
         for key in oc.identity.user_assigned_identities:
             out.append(
                 Claim(
@@ -57,20 +85,22 @@ def cluster_claims(oc: Resource, parent_key: str) -> Sequence[Claim]:
                     code=DUPLICATE_CLIENT_ID,
                 )
             )
-    rg = getattr(oc.properties, "cluster_profile", None)
-    rg_id = str(getattr(rg, "resource_group_id", "") or "")
-    if not rg_id:
-        return out
-    return (
-        *out,
-        Claim(
-            "clusterResourceGroup",
-            rg_id,
-            "properties.clusterProfile.resourceGroupId",
-            f"The provided resource group '{rg_id[:200]}' is already used by another cluster.",
-            code=DUPLICATE_RESOURCE_GROUP,
-        ),
-    )
+    subnets = [("properties.masterProfile.subnetId", p.master_profile.subnet_id)]
+    subnets += [(f"properties.workerProfiles['{w.name}'].subnetId", w.subnet_id) for w in p.worker_profiles]
+    seen: set[str] = set()
+    for target, subnet in subnets:
+        if subnet and subnet.lower() not in seen:
+            seen.add(subnet.lower())
+            out.append(
+                Claim(
+                    "subnet",
+                    subnet,
+                    target,
+                    f"The provided subnet '{subnet[:400]}' is already in use by another cluster.",
+                    code=INVALID_LINKED_VNET,
+                )
+            )
+    return out
 
 
 OPENSHIFT_CLUSTERS: ResourceKind[OpenShiftCluster] = ResourceKind(

@@ -6,10 +6,13 @@ resource document is created, the frontend creates one claim document per value,
 ``{scope}:{value}`` (lower-case) in the subscription's partition; the store's unique key makes two racing
 creates end with one winner, never a read-then-write.
 
-A claim names its holder (the resource document key). It is released when the holder is deleted (the
-backend, after the delete), and a claim whose holder does not exist is *stale* (a crash between the claim
-and the resource write, or a failed release): it is taken over, by an etag-conditional replace, once it is
-older than ``STALE_SECONDS`` -- younger ones may belong to a request still in flight.
+A claim names its holder (the resource document key). An update claims the values the resource gains
+before its document is written and releases those it gave up after; a delete releases them all (the
+backend, after the delete). A claim whose holder does not hold it any more -- the document is gone or no
+longer names the value: a crash between the claim and the resource write, or before a release -- is
+*stale*: it is taken over, by an etag-conditional replace, once it is older than ``STALE_SECONDS`` (younger
+ones may belong to a request still in flight). Whether a holder holds a value is the caller's to say
+(``HolderHolds``: the frontend decodes the holder and asks its kind).
 """
 
 from __future__ import annotations
@@ -34,8 +37,8 @@ from aro.database.store import (
 CLAIMS = ContainerSpec("claims")
 STALE_SECONDS = 60.0
 
-HolderExists = Callable[[str], Awaitable[bool]]
-"""``(holder) -> whether that resource document exists``."""
+HolderHolds = Callable[[str, str], Awaitable[bool]]
+"""``(holder, claim key) -> whether that resource still holds the value`` (a store error: assume it does)."""
 
 
 def claim_key(claim: Claim) -> str:
@@ -47,16 +50,29 @@ def holder_of(container: str, key: str) -> str:
     return f"{container}|{key}".lower()
 
 
-def holder_exists(store: Store) -> HolderExists:
-    async def exists(holder: str) -> bool:
-        container, _, key = holder.partition("|")
-        partition = key.split("/")[2] if key.count("/") >= 2 else ""
+def holder_doc_key(holder: str) -> tuple[str, str, str]:
+    """``holder`` -> (container, document key, partition)."""
+    container, _, key = holder.partition("|")
+    return container, key, key.split("/")[2] if key.count("/") >= 2 else ""
+
+
+def holder_exists(store: Store) -> HolderHolds:
+    """The coarse answer, for callers that cannot decode a holder: it holds what it claimed while it exists."""
+
+    async def exists(holder: str, key: str) -> bool:
+        container, doc_key, partition = holder_doc_key(holder)
         try:
-            return await store.container(container).get_by_key(key, partition) is not None
+            return await store.container(container).get_by_key(doc_key, partition) is not None
         except StoreError:  # a container this process does not serve: assume it lives
             return True
 
     return exists
+
+
+def dropped(old: Sequence[Claim], new: Sequence[Claim]) -> list[Claim]:
+    """The claims of ``old`` that ``new`` gives up (what an update releases after its write)."""
+    keep = {claim_key(c) for c in new}
+    return [c for c in old if not c.check_only and claim_key(c) not in keep]
 
 
 class ClaimRefused(Exception):
@@ -76,7 +92,7 @@ class Claims:
         doc = await self._container().get_by_key(claim_key(claim), partition)
         return None if doc is None else str(doc.get("holder") or "")
 
-    async def acquire(self, partition: str, claims: Sequence[Claim], holder: str, exists: HolderExists) -> list[Doc]:
+    async def acquire(self, partition: str, claims: Sequence[Claim], holder: str, holds: HolderHolds) -> list[Doc]:
         """Claim every value for ``holder`` and return the claim documents created (or taken over) for it;
         values ``holder`` holds already count as claimed. If another live resource holds one,
         ``ClaimRefused`` is raised and nothing newly claimed is kept."""
@@ -85,10 +101,14 @@ class Claims:
             for claim in claims:
                 if claim.check_only:
                     current = await self.holder(partition, claim)
-                    if current and current.partition("|")[2] not in claim.allowed_holders and await exists(current):
+                    if (
+                        current
+                        and current.partition("|")[2] not in claim.allowed_holders
+                        and await holds(current, claim_key(claim))
+                    ):
                         raise ClaimRefused(claim)
                     continue
-                doc = await self._take(partition, claim, holder, exists)
+                doc = await self._take(partition, claim, holder, holds)
                 if doc is None:
                     raise ClaimRefused(claim)
                 if doc.pop("new", False):
@@ -98,7 +118,7 @@ class Claims:
             raise
         return taken
 
-    async def _take(self, partition: str, claim: Claim, holder: str, exists: HolderExists) -> Doc | None:
+    async def _take(self, partition: str, claim: Claim, holder: str, holds: HolderHolds) -> Doc | None:
         key = claim_key(claim)
         fresh: Doc = {"id": str(uuid.uuid4()), "partitionKey": partition, "key": key, "holder": holder.lower()}
         for _ in range(3):
@@ -112,7 +132,8 @@ class Claims:
                 continue  # released meanwhile
             if current.get("holder") == holder.lower():
                 return current
-            if time.time() - float(current.get("claimedAt") or 0) < STALE_SECONDS or await exists(current["holder"]):
+            young = time.time() - float(current.get("claimedAt") or 0) < STALE_SECONDS
+            if young or await holds(current["holder"], key):
                 return None
             try:  # stale: take it over, conditional on the etag read
                 replaced = await self._container().replace(

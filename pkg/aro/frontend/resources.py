@@ -24,13 +24,13 @@ from fastapi.responses import Response
 
 from aro.api import errors
 from aro.api.errors import CloudError
-from aro.api.kind import Cascade, Claim, ResourceKind
+from aro.api.kind import Cascade, ResourceKind
 from aro.api.resource import RESOURCE_PROVIDER, ProvisioningState, Request, Resource
 from aro.api.template import template
 from aro.api.version import ActionRenderer, AsyncAction, ValidationContext
 from aro.database import Conflict, Doc, PreconditionFailed, retry_on_precondition_failed
 from aro.database.asyncoperations import AsyncOperations, new_operation
-from aro.database.claims import ClaimRefused, Claims, holder_exists, holder_of
+from aro.database.claims import Claims, dropped
 from aro.database.codec import SealedCodec
 from aro.database.containers import partition_of
 from aro.database.documents import OperationDocument, ResourceDocument, SubscriptionDocument
@@ -47,6 +47,7 @@ from aro.frontend.arm import (
     system_data,
 )
 from aro.frontend.capabilities import require_capabilities
+from aro.frontend.claiming import claim, claims_of, release
 from aro.frontend.paging import Pager
 from aro.frontend.subscriptions import DELETE_STATES, WRITE_STATES, registered_features, require_subscription
 
@@ -229,18 +230,6 @@ class Writer:
             raise
 
 
-async def claim(arm: ArmRequest, path: ResourcePath, claims: Sequence[Claim]) -> list[Doc]:
-    """Claim the values a new resource must hold alone (400 naming the field when another holds one)."""
-    if not claims:
-        return []
-    store = arm.services.store
-    holder = holder_of(path.kind.container_name, path.key)
-    try:
-        return await Claims(store).acquire(path.partition, claims, holder, holder_exists(store))
-    except ClaimRefused as e:
-        raise e.claim.error() from None
-
-
 async def put_or_patch(arm: ArmRequest, kind: ResourceKind[Any], patch: bool) -> Response:
     version = kind.version(arm.api_version)
     path = ResourcePath(kind, arm)
@@ -250,6 +239,7 @@ async def put_or_patch(arm: ArmRequest, kind: ResourceKind[Any], patch: bool) ->
     system_data(arm.request, None, creating=True)  # a bad systemData header: 400 before anything is written
     subscription = await require_subscription(arm, WRITE_STATES)
     w = Writer(arm, path)
+    services = arm.services
 
     async def attempt() -> tuple[int, Doc]:
         doc = await w.resources.get_by_key(path.key, path.partition)
@@ -265,7 +255,7 @@ async def put_or_patch(arm: ArmRequest, kind: ResourceKind[Any], patch: bool) ->
             kind.lifecycle.begin(new, Request.CREATE)
             new.system_data = system_data(arm.request, None, creating=True)
             await require_capabilities(arm, kind, new, None, parent)
-            taken = await claim(arm, path, kind.claims(new, path.parent_key if kind.parent is not None else ""))
+            taken = await claim(services, kind, path.partition, path.key, claims_of(kind, new, path.parent_key))
             op = await w.ensure_operation(Request.CREATE, new.properties.provisioning_state)
             fresh: ResourceDocument = {
                 "id": str(uuid.uuid4()),
@@ -280,7 +270,7 @@ async def put_or_patch(arm: ArmRequest, kind: ResourceKind[Any], patch: bool) ->
                 except Conflict:
                     raise PreconditionFailed("created concurrently") from None
             except BaseException:
-                await Claims(arm.services.store).undo(taken)
+                await Claims(services.store).undo(taken)
                 raise
         current = w.codec.decode(doc)
         kind.gate(current, Request.UPDATE)
@@ -289,7 +279,17 @@ async def put_or_patch(arm: ArmRequest, kind: ResourceKind[Any], patch: bool) ->
         new.id, new.name, new.type = current.id, current.name, kind.type
         new.system_data = system_data(arm.request, current.system_data, creating=False)
         await require_capabilities(arm, kind, new, current, parent)
-        return kind.patch_status if patch else 200, await w.begin(doc, new, Request.UPDATE)
+        wanted = claims_of(kind, new, path.parent_key)
+        taken = await claim(services, kind, path.partition, path.key, wanted)
+        try:
+            written = await w.begin(doc, new, Request.UPDATE)
+        except BaseException:
+            await Claims(services.store).undo(taken)
+            raise
+        await release(
+            services, kind, path.partition, path.key, dropped(claims_of(kind, current, path.parent_key), wanted)
+        )
+        return kind.patch_status if patch else 200, written
 
     status, doc = await w.run(attempt)
     headers = arm.async_headers(kind.operations, w.operation_id, location=status == 202)
