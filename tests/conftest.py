@@ -106,7 +106,7 @@ class RPProcess:
             assert self.proc is not None
             if self.proc.poll() is not None:
                 raise RuntimeError(f"aro {self.command} exited {self.proc.returncode}:\n{self.log()}")
-            if self.command in ("backend", "simulator"):
+            if self.command in ("backend", "simulator", "rp"):  # rp: its supervisor says so once all are
                 if '"msg": "ready"' in self.log():
                     return
             else:

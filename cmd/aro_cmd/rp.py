@@ -6,6 +6,7 @@ import asyncio
 import logging
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -25,6 +26,28 @@ def load_config(config: Path | None, overrides: dict[str, Any]) -> Any:
     except ConfigError as e:
         typer.echo(f"aro: configuration error: {e}", err=True)
         raise typer.Exit(2) from None
+
+
+def _supervise(config: Any) -> None:
+    """`aro rp`: the supervisor of the RP's processes (``aro.supervisor``)."""
+    started = time.monotonic()
+    from aro.env import ConfigError
+    from aro.supervisor import supervise
+    from aro.util import log
+
+    log.setup(config.log_level)
+    try:
+        code = supervise(config, started)
+    except ConfigError as e:
+        typer.echo(f"aro: configuration error: {e}", err=True)
+        sys.exit(2)
+    except (OSError, RuntimeError) as e:  # e.g. address already in use
+        typer.echo(f"aro: {e}", err=True)
+        sys.exit(1)
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def _run(config: Any, frontend: bool, backend: bool, simulator: bool = False) -> None:
@@ -49,31 +72,39 @@ def _run(config: Any, frontend: bool, backend: bool, simulator: bool = False) ->
     os._exit(0)
 
 
-def _server_command(app: typer.Typer, name: str, doc: str, *, frontend: bool, backend: bool) -> None:
-    def command(
+def register(app: typer.Typer) -> None:
+    @app.command("rp")
+    def rp_cmd(
+        config: ConfigOpt = None,
+        data_dir: DataDirOpt = None,
+        port: PortOpt = None,
+        location: LocationOpt = None,
+        one_process: Annotated[
+            bool, typer.Option("--one-process", help="frontend, backend and simulator in this one process")
+        ] = False,
+    ) -> None:
+        """Run the whole RP: the cloud simulator, the backend and frontend.workers frontends, each in its own
+        process (restarted if it dies), or all in one process with --one-process."""
+        cfg = load_config(
+            config, {"dataDirectory": data_dir and str(data_dir), "frontend.port": port, "location": location}
+        )
+        if one_process:
+            _run(cfg, frontend=True, backend=True)
+        else:
+            _supervise(cfg)
+
+    @app.command("frontend")
+    def frontend_cmd(
         config: ConfigOpt = None,
         data_dir: DataDirOpt = None,
         port: PortOpt = None,
         location: LocationOpt = None,
     ) -> None:
+        """Run only the ARM frontend."""
         cfg = load_config(
             config, {"dataDirectory": data_dir and str(data_dir), "frontend.port": port, "location": location}
         )
-        _run(cfg, frontend=frontend, backend=backend)
-
-    command.__doc__ = doc
-    app.command(name)(command)
-
-
-def register(app: typer.Typer) -> None:
-    _server_command(
-        app,
-        "rp",
-        "Run the whole RP (frontend + backend [+ cloud simulator]) in one process.",
-        frontend=True,
-        backend=True,
-    )
-    _server_command(app, "frontend", "Run only the ARM frontend.", frontend=True, backend=False)
+        _run(cfg, frontend=True, backend=False)
 
     @app.command("simulator")
     def simulator_cmd(config: ConfigOpt = None, data_dir: DataDirOpt = None, port: PortOpt = None) -> None:

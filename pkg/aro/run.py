@@ -9,9 +9,11 @@ import asyncio
 import contextlib
 import logging
 import signal
+import socket
 import ssl
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +59,71 @@ from aro.util.private import private_files
 from aro.util.serve import HTTPSServer, TLSFiles
 
 log = logging.getLogger("aro.run")
+
+
+@dataclass
+class Inherited:
+    """What a process `aro rp`'s supervisor (``aro.supervisor``) forks gets from it: the listening sockets it
+    bound, its end of the wake-up channel (frontends send a datagram per claimable write, the backend
+    receives them: pickup across processes in milliseconds), and whom to tell it is ready."""
+
+    frontend: socket.socket | None = None
+    simulator: socket.socket | None = None
+    proxy: socket.socket | None = None
+    wake: socket.socket | None = None
+    ready: Callable[[dict[str, Any]], None] | None = None
+
+    def announce(self, fields: dict[str, Any]) -> None:
+        """Log "ready" (unsupervised) or "process ready" and tell the supervisor (which says "ready")."""
+        if self.ready is None:
+            log.info("ready", extra=fields)
+            return
+        log.info("process ready", extra=fields)
+        self.ready(fields)
+
+
+def wake_sender(sock: socket.socket) -> Callable[[str], None]:
+    """A claimable write in this process: one datagram to the backend (dropped when its buffer is full --
+    it is awake then anyway)."""
+
+    def send(container: str) -> None:
+        with contextlib.suppress(OSError):
+            sock.send(container.encode()[:200])
+
+    return send
+
+
+def _sync(undo: Callable[[], None]) -> Callable[[], Awaitable[None]]:
+    async def run() -> None:
+        undo()
+
+    return run
+
+
+def wake_receiver(sock: socket.socket, store: Store) -> Callable[[], None]:
+    """Wake this process's pool (its claimable-write listeners) on each datagram; returns the undo."""
+    loop = asyncio.get_running_loop()
+    sock.setblocking(False)
+
+    def readable() -> None:
+        while True:
+            try:
+                data = sock.recv(256)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                loop.remove_reader(sock.fileno())
+                return
+            notify = getattr(store, "notify", None)
+            if callable(notify):
+                notify(data.decode(errors="replace"))
+
+    loop.add_reader(sock.fileno(), readable)
+
+    def undo() -> None:
+        loop.remove_reader(sock.fileno())
+
+    return undo
 
 
 async def open_store(config: Config, served: Registry | None = None) -> Store:
@@ -148,14 +215,20 @@ def az_login_hint(config: Config, simulator_url: str) -> str:
     )
 
 
-def simulator_server(config: Config, app: SimulatorApp | None = None) -> SimulatorServer:
+def simulator_server(
+    config: Config, app: SimulatorApp | None = None, sock: socket.socket | None = None
+) -> SimulatorServer:
     sim = config.cloud.simulator
     certs = ensure_dev_serving_cert(config.data_path / "certs")
     app = app if app is not None else simulator_app(config)
-    return SimulatorServer(app, cert_file=certs.cert_file, key_file=certs.key_file, host=sim.host, port=sim.port)
+    return SimulatorServer(
+        app, cert_file=certs.cert_file, key_file=certs.key_file, host=sim.host, port=sim.port, sock=sock
+    )
 
 
-async def start_cloud_proxy(config: Config, app: SimulatorApp, server: SimulatorServer) -> CloudProxy | None:
+async def start_cloud_proxy(
+    config: Config, app: SimulatorApp, server: SimulatorServer, sock: socket.socket | None = None
+) -> CloudProxy | None:
     """The simulator's CONNECT proxy (``cloud.simulator.proxyPort``; -1: none) for clients that call
     ``https://management.azure.com`` whatever cloud is set: the simulator presents a certificate for that
     name from the development CA (chosen by SNI) at the other end of each tunnel."""
@@ -167,7 +240,7 @@ async def start_cloud_proxy(config: Config, app: SimulatorApp, server: Simulator
     public = issue(ca, sorted(PROXY_HOSTS)[0], dns_names=tuple(sorted(PROXY_HOSTS)))
     app.serving_certs.put(public.cert_pem + ca.cert_pem, public.key_pem)
     upstream = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}.get(sim.host, sim.host)
-    proxy = CloudProxy((upstream, server.port), host=sim.host, port=sim.proxy_port)
+    proxy = CloudProxy((upstream, server.port), host=sim.host, port=sim.proxy_port, sock=sock)
     await proxy.start()
     return proxy
 
@@ -403,9 +476,12 @@ def make_pool(
     return WorkerPool(store, b, handlers, metrics), monitor
 
 
-async def run_rp(config: Config, *, frontend: bool = True, backend: bool = True) -> None:
-    """Run until SIGTERM/SIGINT, then stop cleanly."""
+async def run_rp(
+    config: Config, *, frontend: bool = True, backend: bool = True, inherited: Inherited | None = None
+) -> None:
+    """Run until SIGTERM/SIGINT, then stop cleanly. ``inherited``: what the supervisor gave this process."""
     started = time.monotonic()
+    inherited = inherited or Inherited()
     private_files(config.data_path)
     served = registry()
     catalogs = catalogs_for(config)
@@ -426,15 +502,17 @@ async def run_rp(config: Config, *, frontend: bool = True, backend: bool = True)
         if backend:
             if config.cloud.mode is CloudMode.SIMULATOR and not config.cloud.simulator.endpoint and frontend:
                 sim_app = simulator_app(config)
-                simulator = simulator_server(config, sim_app)
+                simulator = simulator_server(config, sim_app, inherited.simulator)
                 await simulator.start()
-                proxy = await start_cloud_proxy(config, sim_app, simulator)
+                proxy = await start_cloud_proxy(config, sim_app, simulator, inherited.proxy)
                 if proxy is not None:
                     closing.append(proxy.stop)
             cloud = make_cloud(config, simulator.base_url if simulator else None)
             jobs = backplane_for(config, store, codecs_for(served.kinds, sealer), cloud, scripts)
             pool, monitor = make_pool(config, store, sealer, cloud, metrics, served, catalogs, ledger, jobs)
             sweeper = LedgerSweeper(ledger)
+            if inherited.wake is not None:
+                closing.append(_sync(wake_receiver(inherited.wake, store)))
             await pool.start()
             await monitor.start()
             await sweeper.start()
@@ -476,7 +554,10 @@ async def run_rp(config: Config, *, frontend: bool = True, backend: bool = True)
                 frontend_tls(config),
                 limits=connection_limits(config),
                 drain_seconds=config.backend.shutdown_seconds,
+                sock=inherited.frontend,
             )
+            if inherited.wake is not None and not backend:
+                store.on_claimable(wake_sender(inherited.wake))
             await server.start()
             set_frontend_port(config, ledger, server.port)
             if sim_app is not None:  # the simulator becomes ARM's front door for this RP
@@ -484,16 +565,15 @@ async def run_rp(config: Config, *, frontend: bool = True, backend: bool = True)
         if pool is not None:
             await pool.polling.wait()
         readiness.backend_polling = True
-        log.info(
-            "ready",
-            extra={
+        inherited.announce(
+            {
                 "listen": f"https://{config.frontend.host}:{server.port}" if server else None,
                 "simulator": simulator.base_url if simulator else None,
                 "proxy": proxy.url if proxy else None,
                 "startSeconds": round(time.monotonic() - started, 3),
                 "mode": config.mode.value,
                 **(simulator_directory(config) if simulator else {}),
-            },
+            }
         )
         if simulator is not None:
             log.info(az_login_hint(config, simulator.base_url))
@@ -519,16 +599,23 @@ async def run_rp(config: Config, *, frontend: bool = True, backend: bool = True)
     log.info("stopped")
 
 
-async def run_simulator(config: Config) -> None:
-    """`aro simulator`: the cloud simulator alone (for several backend processes to share)."""
+async def run_simulator(config: Config, inherited: Inherited | None = None, frontend_port: int | None = None) -> None:
+    """`aro simulator`: the cloud simulator alone (for several backend processes to share). Supervised by
+    `aro rp`, it is ARM's front door for that RP's frontend (``frontend_port``)."""
+    inherited = inherited or Inherited()
     private_files(config.data_path)
     app = simulator_app(config)
-    server = simulator_server(config, app)
+    server = simulator_server(config, app, inherited.simulator)
     await server.start()
-    proxy = await start_cloud_proxy(config, app, server)
+    proxy = await start_cloud_proxy(config, app, server, inherited.proxy)
+    if frontend_port is not None:
+        link_front_door(config, app, frontend_port)
     extra = {"simulator": server.base_url, "proxy": proxy.url if proxy else None, **simulator_directory(config)}
-    log.info("ready", extra=extra)
-    log.info(az_login_hint(config, server.base_url))
+    if inherited.ready is not None:  # the supervisor's "ready" line is followed by the hint
+        extra["azLogin"] = az_login_hint(config, server.base_url)
+    inherited.announce(extra)
+    if inherited.ready is None:
+        log.info(az_login_hint(config, server.base_url))
     with contextlib.suppress(asyncio.CancelledError):
         await wait_for_signal()
     if proxy is not None:

@@ -63,7 +63,8 @@ class LimitsConfig(_Section):
 
 class FrontendConfig(_Section):
     host: str = "127.0.0.1"
-    port: int = Field(default=8443, ge=1, le=65535)
+    port: int = Field(default=8443, ge=0, le=65535)  # 0: any free port (the "ready" line names it)
+    workers: int = Field(default=1, ge=1, le=64)  # `aro rp`: frontend processes accepting on the one socket
     tls: TLSConfig = Field(default_factory=TLSConfig)
     auth: AuthConfig = Field(default_factory=AuthConfig)
     page_size: int = Field(default=10, ge=1, le=1000)

@@ -13,6 +13,13 @@ from typing import Any
 log_context: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar("aro_log_context", default=None)
 
 _RESERVED = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
+_PROCESS: dict[str, str] = {}  # {"proc": role} in a process `aro rp` supervises (its lines are merged)
+
+
+def set_process(role: str) -> None:
+    """Tag every line of this process with ``"proc": role`` (the supervisor's children share its stderr)."""
+    _PROCESS.clear()
+    _PROCESS["proc"] = role
 
 
 class JSONFormatter(logging.Formatter):
@@ -22,6 +29,7 @@ class JSONFormatter(logging.Formatter):
             "level": record.levelname.lower(),
             "logger": record.name,
             "msg": record.getMessage(),
+            **_PROCESS,
         }
         ctx = log_context.get()
         if ctx:

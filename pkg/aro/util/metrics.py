@@ -8,9 +8,15 @@
 - ``aro_backend_lease_losses_total``, ``aro_backend_claims_total``
 - ``aro_step_duration_seconds{step,ok}``
 - ``aro_operation_requeues_total{resource}``: steps re-queued after a temporary error
+
+In the processes `aro rp` supervises, ``PROMETHEUS_MULTIPROC_DIR`` is set (the supervisor's directory of
+value files, one set per process): a frontend's /metrics then adds up every process of the RP -- counters
+and histograms summed, the gauges over the live processes (``livesum``).
 """
 
 from __future__ import annotations
+
+import os
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
@@ -36,9 +42,15 @@ class Metrics:
             registry=r,
         )
         self.operations = Counter("aro_operations", "Finished operations", ["kind", "result"], registry=r)
-        self.operations_running = Gauge("aro_operations_running", "Operations in progress", ["kind"], registry=r)
-        self.workers = Gauge("aro_backend_workers", "Configured backend workers", registry=r)
-        self.workers_busy = Gauge("aro_backend_workers_busy", "Backend workers running an item", registry=r)
+        self.operations_running = Gauge(
+            "aro_operations_running", "Operations in progress", ["kind"], registry=r, multiprocess_mode="livesum"
+        )
+        self.workers = Gauge(
+            "aro_backend_workers", "Configured backend workers", registry=r, multiprocess_mode="livesum"
+        )
+        self.workers_busy = Gauge(
+            "aro_backend_workers_busy", "Backend workers running an item", registry=r, multiprocess_mode="livesum"
+        )
         self.claims = Counter("aro_backend_claims", "Documents claimed by this backend", registry=r)
         self.lease_losses = Counter("aro_backend_lease_losses", "Leases lost while working", registry=r)
         self.retries = Counter(
@@ -60,4 +72,13 @@ class Metrics:
         self.steps.labels(step, "true" if ok else "false").observe(seconds)
 
     def render(self) -> bytes:
+        if os.environ.get(MULTIPROC_ENV):
+            from prometheus_client.multiprocess import MultiProcessCollector
+
+            merged = CollectorRegistry()
+            MultiProcessCollector(merged)  # type: ignore[no-untyped-call]
+            return bytes(generate_latest(merged))
         return bytes(generate_latest(self.registry))
+
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"

@@ -80,8 +80,12 @@ class HTTPSServer:
         log_level: str = "warning",
         limits: ConnectionLimits | None = None,
         drain_seconds: float = 10.0,
+        sock: socket.socket | None = None,
     ):
+        """``sock``: a listening socket bound already (`aro rp`'s supervisor binds it, and every frontend
+        process it starts accepts on it); else ``host``:``port`` is bound at start."""
         self.limits = limits or ConnectionLimits()
+        self._sock = sock
         self.drain_seconds = drain_seconds
         kwargs: dict[str, Any] = {"http": bounded(TLSInfoProtocol, self.limits)}
         if tls.require_client_cert:
@@ -116,6 +120,8 @@ class HTTPSServer:
 
     def _bind(self) -> socket.socket:
         """Bind here rather than in uvicorn, so that a bind error is a plain OSError for the caller."""
+        if self._sock is not None:
+            return self._sock
         family = socket.AF_INET6 if ":" in self.config.host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # TCP: asyncio sets NODELAY
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import ipaddress
 import logging
+import socket
 
 log = logging.getLogger("aro.simulator.proxy")
 
@@ -45,8 +46,11 @@ class CloudProxy:
         port: int = 0,
         max_tunnels: int = 256,
         idle_seconds: float = 300.0,
+        sock: socket.socket | None = None,
     ) -> None:
+        """``sock``: a listening socket bound already (by `aro rp`'s supervisor)."""
         self.upstream = upstream
+        self._sock = sock
         self.host, self._port = host, port
         self.max_tunnels, self.idle_seconds = max_tunnels, idle_seconds
         self._server: asyncio.Server | None = None
@@ -66,7 +70,10 @@ class CloudProxy:
 
     async def start(self) -> None:
         try:
-            self._server = await asyncio.start_server(self._accept, self.host, self._port, limit=HEAD_MAX_BYTES)
+            if self._sock is not None:
+                self._server = await asyncio.start_server(self._accept, sock=self._sock, limit=HEAD_MAX_BYTES)
+            else:
+                self._server = await asyncio.start_server(self._accept, self.host, self._port, limit=HEAD_MAX_BYTES)
         except OSError as e:
             raise RuntimeError(f"simulator proxy cannot listen on {self.host}:{self._port}: {e}") from e
 

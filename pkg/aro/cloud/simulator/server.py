@@ -58,9 +58,12 @@ class SimulatorServer:
         client_trust: ClientTrust | None = None,
         ca_file: str | Path | None = None,
         limits: ConnectionLimits | None = None,
+        sock: socket.socket | None = None,
     ) -> None:
-        """``limits``: timeouts, connection and header caps of every connection (default: the RP's defaults)."""
+        """``limits``: timeouts, connection and header caps of every connection (default: the RP's defaults).
+        ``sock``: a listening socket bound already (by `aro rp`'s supervisor), else ``host``:``port`` is bound."""
         self.host = host
+        self._sock = sock
         self.limits = limits or ConnectionLimits()
         self._cert_file, self._ca_file = Path(cert_file), Path(ca_file) if ca_file else None
         self._requested_port = port
@@ -119,6 +122,9 @@ class SimulatorServer:
             await asyncio.sleep(0.01)
 
     def _bind(self) -> socket.socket:
+        if self._sock is not None:
+            self._sock.setblocking(False)
+            return self._sock
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         # IPPROTO_TCP explicitly: asyncio only sets TCP_NODELAY on accepted sockets whose proto says TCP
         # (with proto 0, Nagle + delayed ACKs add ~40 ms to every request)
