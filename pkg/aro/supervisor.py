@@ -220,7 +220,7 @@ class Supervisor:
         )
 
     def _announce(self, started: float) -> None:
-        fields: dict[str, Any] = {}
+        fields: dict[str, Any] = {"listen": None, "simulator": None, "proxy": None}  # None: not served
         for child in self.children:
             fields |= {k: v for k, v in child.fields.items() if v is not None and k != "startSeconds"}
         hint = fields.pop("azLogin", None)

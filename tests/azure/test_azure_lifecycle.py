@@ -21,6 +21,7 @@ from tests.azure.conftest import CLIENT_ID, TENANT, Azurite
 from tests.backend.helpers import (
     SUB,
     V,
+    body,
     cluster_doc,
     cluster_url,
     create,
@@ -76,12 +77,15 @@ def test_install_update_delete_with_the_azure_provider(
         env["ARO_CLOUD_BLOB_CONNECTION_STRING"] = azurite_or_none.connection_string
     rp = rp_factory(data_dir=tmp_path / "rp", env=env)
     assert rp.ready_info()["simulator"] is None, "azure mode hosts no simulator"
+    assert set(rp.ready_info()["processes"]) == {"backend", "frontend"}
 
     # azure mode checks the customer's network as ARO-RP does: the vnet the cluster names exists in "Azure"
     headers = {"Authorization": f"Bearer {SECRET}"}
     with httpx.Client(base_url=sim_url, verify=sim.ssl_context(), headers=headers, timeout=30) as arm:
         customer = Customer(arm, SUB)
-        vnet = customer.vnet("vnet-rg", "vnet")
+        props = body("azlife")["properties"]
+        subnets = [p["subnetId"].rsplit("/", 1)[1] for p in (props["masterProfile"], props["workerProfiles"][0])]
+        vnet = customer.vnet("vnet-rg", "vnet", dict(zip(subnets, ("10.0.0.0/23", "10.0.2.0/23"), strict=True)))
         deadline = time.monotonic() + 30  # the simulator's step delay: Updating, then Succeeded
         while (customer.get(vnet, NETWORK_API) or {}).get("properties", {}).get("provisioningState") != "Succeeded":
             assert time.monotonic() < deadline, "the vnet never reached Succeeded"
