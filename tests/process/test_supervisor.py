@@ -138,10 +138,17 @@ def test_a_process_that_cannot_start_stops_the_start(rp_factory: Any, tmp_path: 
     wait_gone(children, timeout=5)
 
 
-def start_instance(data: Path, env: dict[str, str]) -> RPProcess:
-    """An `aro rp` with every port 0; its address from its "ready" line."""
-    env = {"ARO_FRONTEND_PORT": "0", "ARO_CLOUD_SIMULATOR_PORT": "0", "ARO_CLOUD_SIMULATOR_PROXY_PORT": "0", **env}
-    rp = RPProcess(data, 0, "rp", env=env)
+def start_instance(home: Path, database: dict[str, Any]) -> RPProcess:
+    """An `aro rp` from a config file of its own, every port 0; its address from its "ready" line."""
+    home.mkdir()
+    config = {
+        "dataDirectory": str(home / "data"),
+        "frontend": {"port": 0},
+        "cloud": {"simulator": {"port": 0, "proxyPort": 0, "stepDelaySeconds": 0}},
+        "database": database,
+    }
+    (home / "aro.yaml").write_text(json.dumps(config))  # JSON is YAML
+    rp = RPProcess(home / "data", 0, "rp", args=["--config", str(home / "aro.yaml")])
     rp.start(wait=False)
     rp.wait_ready(60)
     rp.port = int(rp.ready_info()["listen"].rsplit(":", 1)[1])
@@ -149,8 +156,13 @@ def start_instance(data: Path, env: dict[str, str]) -> RPProcess:
 
 
 def test_three_instances_side_by_side_one_on_cosmos(tmp_path: Path, cosmos_server: CosmosServer) -> None:
-    envs = [{}, {}, cosmos_server.env(cosmos_server.new_database("instance"))]
-    instances = [start_instance(tmp_path / f"instance{i}", env) for i, env in enumerate(envs)]
+    cosmos = cosmos_server.spec(cosmos_server.new_database("instance"))
+    databases: list[dict[str, Any]] = [
+        {},
+        {},
+        {"mode": "cosmos", "cosmos": {k: cosmos[k] for k in ("endpoint", "key", "database", "caFile")}},
+    ]
+    instances = [start_instance(tmp_path / f"instance{i}", db) for i, db in enumerate(databases)]
     try:
         infos = [rp.ready_info() for rp in instances]
         for key in ("listen", "simulator", "proxy"):
