@@ -41,24 +41,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-import aiohttp
 import httpx
 from azure.core.credentials import TokenCredential
 from azure.core.credentials_async import AsyncTokenCredential
 from azure.core.exceptions import AzureError, HttpResponseError, ResourceNotFoundError
 from azure.core.pipeline import PipelineRequest, PipelineResponse
 from azure.core.pipeline.policies import AsyncRetryPolicy, SansIOHTTPPolicy
-from azure.core.pipeline.transport import AioHttpTransport
-from azure.core.polling import AsyncLROPoller
 from azure.core.rest import HttpRequest
-from azure.mgmt.core.exceptions import ARMErrorFormat
-from azure.mgmt.core.polling.async_arm_polling import AsyncARMPolling
-from azure.mgmt.resource.resources.aio import ResourceManagementClient
 
 from aro.api.errors import CLUSTER_RESOURCE_GROUP_ALREADY_EXISTS, DEPLOYMENT_FAILED, CloudError
 from aro.cloud.authretry import AuthorizationRetryExhausted, AuthorizationRetryPolicy, CredentialRetryExhausted
 from aro.cloud.base import Cloud, ClusterEndpoint, ResourceGroup
-from aro.cloud.blob import GraphStore
 from aro.cloud.context import (
     request_context,
     request_context_headers,
@@ -67,6 +60,13 @@ from aro.cloud.context import (
 )
 from aro.cloud.kube import KubeAPI, client_cert_context
 from aro.cloud.snapshots import SnapshotStore
+
+if TYPE_CHECKING:  # aiohttp and azure-mgmt-resource are imported with the first ARM client (~100 ms)
+    import aiohttp
+    from azure.core.polling import AsyncLROPoller
+    from azure.mgmt.resource.resources.aio import ResourceManagementClient
+
+    from aro.cloud.blob import GraphStore
 
 __all__ = [
     "ArmCloud",
@@ -293,6 +293,10 @@ class ArmCloud:
         key = subscription_id.lower()
         client = self._clients.get(key)
         if client is None:
+            import aiohttp
+            from azure.core.pipeline.transport import AioHttpTransport
+            from azure.mgmt.resource.resources.aio import ResourceManagementClient
+
             if self._session is None:  # created on first use: aiohttp wants a running loop
                 self._session = aiohttp.ClientSession(
                     connector=aiohttp.TCPConnector(ssl=self._ssl),
@@ -458,6 +462,10 @@ class ArmCloud:
     ) -> dict[str, Any] | None:
         """``POST {resource_id}/{action}`` (an ARM action: a VM's ``deallocate``, a scale set's ``start``)
         and wait for its LRO; its final body (None when it has none). Absent resource: ``ResourceNotFound``."""
+        from azure.core.polling import AsyncLROPoller
+        from azure.mgmt.core.exceptions import ARMErrorFormat
+        from azure.mgmt.core.polling.async_arm_polling import AsyncARMPolling
+
         client = self._client(_sub_of(resource_id))
         url = f"{self.base_url}{resource_id}/{action}?api-version={api_version}"
         request = HttpRequest("POST", url, json=body) if body is not None else HttpRequest("POST", url)

@@ -32,17 +32,17 @@ unless ``clusterEndpointTemplate`` is set.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from azure.core import AzureClouds
 from azure.core.credentials_async import AsyncTokenCredential
-from azure.mgmt.core.tools import get_arm_endpoints
 
 from aro.cloud.arm import ArmCloud, AzureClusterEndpoints, ClusterEndpointStrategy
-from aro.cloud.blob import BlobSnapshotStore, GraphStore
 from aro.cloud.snapshots import FileSnapshotStore, SnapshotStore
 from aro.env.config import AzureConfig, Config, ConfigError
 from aro.util.crypto import Sealer
+
+if TYPE_CHECKING:  # blob storage only when ``cloud.blob`` is configured (see graph_store_for)
+    from aro.cloud.blob import GraphStore
 
 __all__ = [
     "AzureCloud",
@@ -120,6 +120,9 @@ def credential_for(azure: AzureConfig) -> AsyncTokenCredential:
 def arm_scope(azure: AzureConfig) -> str:
     if azure.arm_scope:
         return azure.arm_scope
+    from azure.core import AzureClouds
+    from azure.mgmt.core.tools import get_arm_endpoints
+
     endpoint = azure.arm_endpoint.rstrip("/").lower()
     for cloud in AzureClouds:
         known = get_arm_endpoints(cloud)
@@ -148,6 +151,8 @@ def graph_store_for(
     blob = config.cloud.blob
     if not blob.configured:
         return None
+    from aro.cloud.blob import GraphStore
+
     try:
         return GraphStore.from_config(blob, sealer, credential, config.cloud.azure.ca_file)
     except ValueError as e:
@@ -160,6 +165,8 @@ def snapshot_store_for(config: Config, sealer: Sealer, credential: AsyncTokenCre
     blob = config.cloud.blob
     if not blob.configured:
         return FileSnapshotStore(config.data_path / SNAPSHOTS_DIRECTORY, sealer)
+    from aro.cloud.blob import BlobSnapshotStore
+
     try:
         return BlobSnapshotStore.from_config(blob, sealer, credential, config.cloud.azure.ca_file)
     except ValueError as e:

@@ -28,10 +28,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote
 
-from azure.core.credentials_async import AsyncTokenCredential
 from azure.core.exceptions import (
     AzureError,
     ClientAuthenticationError,
@@ -41,13 +40,17 @@ from azure.core.exceptions import (
     ServiceRequestError,
     ServiceResponseError,
 )
-from azure.storage.blob import ContentSettings
-from azure.storage.blob.aio import BlobServiceClient, ContainerClient
 
 from aro.api.errors import CloudError
 from aro.cloud import snapshots
-from aro.env.config import BlobConfig
 from aro.util.crypto import DecryptError, Sealer
+
+if TYPE_CHECKING:  # azure-storage-blob is imported when a client is made (~100 ms, unused without cloud.blob)
+    from azure.core.credentials_async import AsyncTokenCredential
+    from azure.storage.blob import ContentSettings
+    from azure.storage.blob.aio import BlobServiceClient, ContainerClient
+
+    from aro.env.config import BlobConfig
 
 __all__ = ["GRAPH_BLOB", "BlobSnapshotStore", "GraphIntegrityError", "GraphStore", "blob_service"]
 
@@ -82,6 +85,8 @@ def blob_service(
     """The blob service of the ``cloud.blob`` config section, and the credentials made for it (closed by
     their owner). Without a connection string or an account key, ``credential`` authenticates (default: a
     new ``DefaultAzureCredential``)."""
+    from azure.storage.blob.aio import BlobServiceClient
+
     kwargs: dict[str, Any] = {"connection_verify": ca_file} if ca_file else {}
     if blob.connection_string:
         return BlobServiceClient.from_connection_string(blob.connection_string, **kwargs), ()
@@ -96,6 +101,12 @@ def blob_service(
         credential = DefaultAzureCredential(**kwargs)
         owned = (credential,)
     return BlobServiceClient(blob.account_url, credential=credential, **kwargs), owned
+
+
+def _octet_stream() -> ContentSettings:
+    from azure.storage.blob import ContentSettings
+
+    return ContentSettings(content_type="application/octet-stream")
 
 
 class GraphStore:
@@ -159,7 +170,7 @@ class GraphStore:
                 sealed,
                 overwrite=True,
                 metadata={"arographversion": GRAPH_VERSION},
-                content_settings=ContentSettings(content_type="application/octet-stream"),
+                content_settings=_octet_stream(),
             )
         except AzureError as e:
             raise _storage_error(f"writing blob '{self.container_name}/{name}'", e) from e
@@ -255,9 +266,7 @@ class BlobSnapshotStore:
                 raise _storage_error(f"creating container '{self._container.container_name}'", e) from e
             self._container_ready = True
         try:
-            await self._container.upload_blob(
-                name, data, overwrite=True, content_settings=ContentSettings(content_type="application/octet-stream")
-            )
+            await self._container.upload_blob(name, data, overwrite=True, content_settings=_octet_stream())
         except AzureError as e:
             raise _storage_error(f"writing snapshot '{name}'", e) from e
         return self.url_of(name)
