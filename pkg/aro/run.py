@@ -444,7 +444,6 @@ def stop_signals() -> Callable[[], Awaitable[None]]:
     return wait
 
 
-
 def catalogs_for(config: Config) -> dict[str, Sequence[Any]]:
     try:
         return default_catalogs(config.hcp.versions_file)
