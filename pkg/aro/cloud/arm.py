@@ -35,6 +35,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import ssl
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -89,6 +90,19 @@ _MAX_PAGES = 100  # of one collection GET
 COMPUTE_API_VERSION = "2024-07-01"
 _MACHINE_TYPES = frozenset({"microsoft.compute/virtualmachines", "microsoft.compute/virtualmachinescalesets"})
 _POWER_CONCURRENCY = 16  # machines deallocated or started at once (each an LRO of its own)
+
+
+CERT_CLIENTS = 256  # HTTP clients kept per client certificate (a cluster's admin credential), least recent out
+
+
+@dataclass
+class _SharedClient:
+    """An HTTP client with a client certificate, and how many ``KubeAPI`` objects still use it."""
+
+    http: httpx.AsyncClient
+    users: int = 0
+    evicted: bool = False
+    closing: bool = False
 
 
 @dataclass(frozen=True)
@@ -267,7 +281,7 @@ class ArmCloud:
         self._clients: dict[str, ResourceManagementClient] = {}
         self._http = httpx.AsyncClient(verify=self._ssl, timeout=timeout)
         self._http_by_ca: dict[str, httpx.AsyncClient] = {}
-        self._cert_http: OrderedDict[tuple[str, str], httpx.AsyncClient] = OrderedDict()
+        self._cert_http: OrderedDict[tuple[str, str], _SharedClient] = OrderedDict()
         self._closing: list[asyncio.Future[None]] = []
         self._retry_total = retry_total
         self._retry_backoff_max = retry_backoff_max
@@ -607,18 +621,40 @@ class ArmCloud:
         return ClusterEndpoint(f"{base}/hostedclusters/{namespace}", self._ca_pem)
 
     def cluster_api(self, endpoint: ClusterEndpoint, cert_pem: str, key_pem: str) -> KubeAPI:
-        """A cluster's API as the holder of a client certificate (issued by the cluster's client CA)."""
+        """A cluster's API as the holder of a client certificate (issued by the cluster's client CA). The
+        HTTP clients are kept per certificate, at most ``CERT_CLIENTS``: the least recently used one leaves
+        the cache, and is closed once no ``KubeAPI`` handed out on it is left (closing it under a running
+        install failed that install: "the client has been closed")."""
         key = (endpoint.ca_pem, cert_pem)
-        http = self._cert_http.pop(key, None)
-        if http is None:
-            http = httpx.AsyncClient(
-                verify=client_cert_context(endpoint.ca_pem, cert_pem, key_pem), timeout=self._timeout
+        shared = self._cert_http.pop(key, None)
+        if shared is None:
+            shared = _SharedClient(
+                httpx.AsyncClient(verify=client_cert_context(endpoint.ca_pem, cert_pem, key_pem), timeout=self._timeout)
             )
-            if len(self._cert_http) >= 64:  # bounded: the least recently used client goes
+            if len(self._cert_http) >= CERT_CLIENTS:
                 _, oldest = self._cert_http.popitem(last=False)
-                self._closing.append(asyncio.ensure_future(oldest.aclose()))
-        self._cert_http[key] = http
-        return KubeAPI(endpoint.url, http)
+                oldest.evicted = True
+                self._close_if_unused(oldest)
+        self._cert_http[key] = shared
+        api = KubeAPI(endpoint.url, shared.http)
+        shared.users += 1
+        weakref.finalize(api, self._released, shared)
+        return api
+
+    def _released(self, shared: _SharedClient) -> None:
+        shared.users -= 1
+        self._close_if_unused(shared)
+
+    def _close_if_unused(self, shared: _SharedClient) -> None:
+        if not shared.evicted or shared.users > 0 or shared.closing:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # collected outside the loop (at exit): its connections go with it
+            return
+        shared.closing = True
+        self._closing = [f for f in self._closing if not f.done()]
+        self._closing.append(loop.create_task(shared.http.aclose()))
 
     # -- the cloud console (the SRE backplane's consoleLink) -----------------------------------------------
 
@@ -658,7 +694,7 @@ class ArmCloud:
 
     async def close(self) -> None:
         for owned in self._cert_http.values():
-            await owned.aclose()
+            await owned.http.aclose()
         self._cert_http.clear()
         await asyncio.gather(*self._closing, return_exceptions=True)
         clients, self._clients = list(self._clients.values()), {}

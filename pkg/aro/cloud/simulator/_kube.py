@@ -197,8 +197,8 @@ class KubeAPI:
         self.watches.bind(asyncio.get_running_loop())
         for bundle in await self.store.run(self.clusters.known_client_cas):
             self.app.client_trust.add(bundle)
-        for cert, key in await self.store.run(self.clusters.known_serving_pairs):
-            self.app.serving_certs.put(cert, key)
+        for cert, key, cas in await self.store.run(self.clusters.known_serving_pairs):
+            self.app.serving_certs.put(cert, key, cas)
         await self.kubelet.startup()
 
     async def shutdown(self) -> None:

@@ -195,13 +195,15 @@ class Clusters:
             return False, "no control plane pods"
         return not waiting, ", ".join(sorted(waiting)[:5])
 
-    def known_serving_pairs(self) -> list[tuple[str, str]]:
-        """Every classic master's serving certificate and key (for the SNI registry at start-up)."""
-        out: list[tuple[str, str]] = []
+    def known_serving_pairs(self) -> list[tuple[str, str, str | None]]:
+        """Every classic master's serving certificate and key, with its cluster's client CA (for the SNI
+        registry at start-up)."""
+        out: list[tuple[str, str, str | None]] = []
         for row in self.store.db.execute("SELECT body FROM resources WHERE lower(type) = ?", (_VM_TYPE,)):
-            pair = _vm_serving_pair(json.loads(row["body"]))
+            body = json.loads(row["body"])
+            pair = _vm_serving_pair(body)
             if pair:
-                out.append(pair)
+                out.append((*pair, _vm_client_ca(body)))
         return out
 
     def known_client_cas(self) -> list[str]:
@@ -229,7 +231,7 @@ class Clusters:
             self.trust.add(bundle)
         pair = None if body is None else _vm_serving_pair(body)
         if pair and self.serving is not None:
-            self.serving.put(*pair)
+            self.serving.put(*pair, bundle)
 
     def deleted(self, key: str) -> None:
         return None
