@@ -30,6 +30,9 @@
 //     served here whatever they order by; a container that declares composite indexes is held to them,
 //     and (as on real Cosmos DB, unlike the package) an index also serves the order with every direction
 //     reversed.
+//   - a patch's condition (the SDK's filter_predicate, "from c where ...") is lowercased whole by the
+//     package, property names and string literals alike, so `from c where c.leaseOwner = "A"` never
+//     matches: it is evaluated here as written, on the one document patched.
 "use strict";
 
 const crypto = require("crypto");
@@ -276,6 +279,39 @@ queryDocuments.default = async (account, req, res, { dbId, collId }) =>
     }
   });
 
+// --- gap: a patch's condition is lowercased -----------------------------------------------------------
+// (patched in the module's exports, which the package's patch and batch handlers call through)
+const patchOperations = lib("handler/_patch-operations");
+const originalPatchOperation = patchOperations.patchOperation;
+patchOperations.patchOperation = (collection, input) => {
+  if (!input.condition) return originalPatchOperation(collection, input);
+  const unconditional = { ...input, condition: undefined };
+  let data;
+  try {
+    data = collection.document(input.id, parsePartitionKey(input.partitionKey, input.id)).read();
+  } catch (err) {
+    data = undefined;
+  }
+  // a missing item (404) or an etag mismatch (412): answered by the package, as without a condition
+  if (!data || (input.ifMatch && input.ifMatch !== data._etag)) {
+    return originalPatchOperation(collection, unconditional);
+  }
+  let matched;
+  try {
+    matched = cosmosQuery(`SELECT * ${input.condition}`).exec([data], {}).result.length > 0;
+  } catch (err) {
+    const message = `Invalid condition in patch request: ${err.message}`;
+    return { statusCode: 400, body: { code: "BadRequest", message } };
+  }
+  if (!matched) {
+    return {
+      statusCode: 412,
+      body: { code: "PreconditionFailed", message: "Condition specified in the patch request is not satisfied." },
+    };
+  }
+  return originalPatchOperation(collection, unconditional);
+};
+
 const cosmos = require(pkg);
 const options = { keepAlive: true };
 if (args.cert) {
@@ -326,6 +362,8 @@ const GAPS = [
   "OFFSET/LIMIT: the package's parser refuses it; this server runs the query without it and answers the slice",
   "multi-property ORDER BY needs a composite index (real Cosmos DB too); this server serves it on a container " +
     "that declares no composite indexes (one that declares some is held to them, also in reverse as on Cosmos DB)",
+  "patch condition (filter predicate): the package lowercases it whole (names and literals); this server " +
+    "evaluates it as written",
 ];
 server.listen(args.port, args.host, () => {
   const { port } = server.address();

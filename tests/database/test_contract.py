@@ -127,7 +127,8 @@ async def test_concurrent_claimers_claim_each_document_exactly_once(store: Store
     assert sorted(claims) == sorted(ids), "every document claimed exactly once, nothing else claimed"
 
 
-async def test_claimers_in_several_processes_claim_each_document_once(store: Store, target: Target) -> None:
+@pytest.mark.parametrize("batch", [1, 8], ids=["dequeue", "dequeue_many"])
+async def test_claimers_in_several_processes_claim_each_document_once(store: Store, target: Target, batch: int) -> None:
     items = store.container(ITEMS.name)
     ids = {(await items.create(new(f"/m/{i}", state="Deleting")))["id"] for i in range(200)}
     procs = [
@@ -138,6 +139,7 @@ async def test_claimers_in_several_processes_claim_each_document_once(store: Sto
             dumps(target.spec),
             f"proc{n}",
             "5",
+            str(batch),
             cwd=REPO,
             stdout=subprocess.PIPE,
         )
@@ -205,6 +207,176 @@ async def test_lease_checked_write_with_stale_etag_is_precondition_failed(store:
         await items.replace_with_lease({**a, "step": 2}, "A")
     assert (await items.get(a["partitionKey"], a["id"]))["step"] == 1  # type: ignore[index]
     assert fresh["leaseOwner"] == "A"
+
+
+LEASE = ("leaseOwner", "leaseExpires", "etag", "ts")
+
+
+def without_lease(doc: dict[str, object]) -> dict[str, object]:
+    return {k: v for k, v in doc.items() if k not in LEASE}
+
+
+async def test_renewal_writes_the_lease_and_nothing_else(store: Store, target: Target) -> None:
+    items = store.container(ITEMS.name)
+    await items.create(new("/r", state="Creating", body={"text": 'é\u2028"x', "n": [0.1, 1e300, 2**70], "none": None}))
+    a = await items.dequeue("A", 30)
+    assert a is not None
+    started = time.time()
+    renewed = await items.renew_lease(a, "A", 300)
+    assert renewed["leaseOwner"] == "A" and renewed["leaseExpires"] >= started + 300
+    assert without_lease(renewed) == without_lease(a), "a renewal writes the lease, nothing else"
+    assert await items.get(a["partitionKey"], a["id"]) == renewed, "renew_lease returns the document as stored"
+    assert await items.get_by_key("/r") == renewed
+    assert [d["id"] for d in (await items.list_page(prefix="/r")).items] == [a["id"]]
+    assert (await items.list_page(prefix="/r")).items[0]["leaseExpires"] == renewed["leaseExpires"]
+    if target.spec["kind"] == "sqlite":
+        # the etag is kept: a write prepared before the renewal goes through, and keeps the renewed lease
+        assert renewed["etag"] == a["etag"] and renewed["ts"] == a["ts"]
+        saved = await items.replace_with_lease({**a, "step": 1}, "A")
+    else:
+        # Cosmos DB: a patch is a write (new _etag): the write prepared before the renewal is refused
+        assert renewed["etag"] != a["etag"]
+        with pytest.raises(PreconditionFailed):
+            await items.replace_with_lease({**a, "step": 1}, "A")
+        saved = await items.replace_with_lease({**renewed, "step": 1}, "A")
+    assert saved["step"] == 1 and saved["leaseOwner"] == "A"
+    assert saved["leaseExpires"] == renewed["leaseExpires"], "a lease-checked write keeps the stored lease"
+    assert await items.get(a["partitionKey"], a["id"]) == saved
+
+
+async def test_renewal_is_not_conditional_on_the_etag_and_returns_the_current_document(store: Store) -> None:
+    items = store.container(ITEMS.name)
+    await items.create(new("/u", state="Creating"))
+    a = await items.dequeue("A", 30)
+    assert a is not None
+    other = await items.replace({**a, "tags": {"by": "frontend"}})  # a write of someone else, lease kept
+    renewed = await items.renew_lease(a, "A", 300)  # with the etag from before that write
+    assert renewed["tags"] == {"by": "frontend"} and renewed["leaseExpires"] > a["leaseExpires"]
+    assert without_lease(renewed) == without_lease(other)
+    current = await items.get(a["partitionKey"], a["id"])
+    assert current == renewed, "the renewal returns the document as stored, with the etag to write against"
+    saved = await items.replace_with_lease({**renewed, "step": 2}, "A")
+    assert saved["tags"] == {"by": "frontend"} and saved["step"] == 2
+
+
+async def test_renewal_by_another_owner_or_of_a_missing_document_fails(store: Store) -> None:
+    items = store.container(ITEMS.name)
+    await items.create(new("/o", state="Creating"))
+    a = await items.dequeue("A", 30)
+    assert a is not None
+    with pytest.raises(LostLease):
+        await items.renew_lease(a, "B", 300)
+    with pytest.raises(LostLease):
+        await items.renew_lease({**a, "leaseOwner": "B"}, "B", 300)  # the stored lease decides
+    assert await items.get(a["partitionKey"], a["id"]) == a, "a refused renewal changes nothing"
+    ended = await items.end_lease(a, "A")
+    with pytest.raises(LostLease):
+        await items.renew_lease(ended, "A", 300)  # a lease that was given up is not renewed
+    await items.delete(ended)
+    with pytest.raises(NotFound):
+        await items.renew_lease(a, "A", 300)
+
+
+async def test_claims_see_a_renewed_lease(store: Store) -> None:
+    items = store.container(ITEMS.name)
+    await items.create(new("/s", state="Creating"))
+    a = await items.dequeue("A", 1)
+    assert a is not None
+    await items.renew_lease(a, "A", 300)
+    await asyncio.sleep(1.5)  # past the lease as claimed, within the renewed one
+    assert await items.dequeue("B", 300) is None, "a renewed lease is held: not claimable"
+    assert await items.dequeue_many(["B1", "B2"], 300) == []
+    assert await items.list_claimable() == []
+
+
+async def test_a_write_prepared_before_a_renewal_does_not_undo_it(store: Store) -> None:
+    items = store.container(ITEMS.name)
+    await items.create(new("/w", state="Creating"))
+    a = await items.dequeue("A", 1)
+    assert a is not None
+    read = await items.get(a["partitionKey"], a["id"])  # e.g. the frontend, about to record something
+    assert read is not None
+    renewed = await items.renew_lease(a, "A", 300)
+    try:
+        written = await items.replace({**read, "tags": {"by": "frontend"}})
+    except PreconditionFailed:  # (Cosmos DB: the renewal changed the etag) read again and write
+        fresh = await items.get(a["partitionKey"], a["id"])
+        assert fresh is not None
+        written = await items.replace({**fresh, "tags": {"by": "frontend"}})
+    assert written["leaseOwner"] == "A" and written["leaseExpires"] >= renewed["leaseExpires"]
+    await asyncio.sleep(1.5)
+    assert await items.dequeue("B", 300) is None, "the renewed lease still holds"
+    assert (await items.get(a["partitionKey"], a["id"]))["leaseExpires"] == written["leaseExpires"]  # type: ignore[index]
+
+
+async def test_dequeue_many_respects_the_limit_and_gives_each_claim_its_owner(store: Store) -> None:
+    items = store.container(ITEMS.name)
+    ids = {(await items.create(new(f"/b/{i}", state="Creating")))["id"] for i in range(10)}
+    await items.create(new("/b/done", state="Succeeded"))  # terminal: never claimable
+    first = await items.dequeue_many([f"o{i}" for i in range(4)], 300)
+    assert len(first) == 4
+    assert sorted(d["leaseOwner"] for d in first) == [f"o{i}" for i in range(4)], "one owner per claim"
+    for doc in first:
+        assert doc["dequeues"] == 1 and doc["leaseExpires"] > time.time() + 200
+        assert await items.get(doc["partitionKey"], doc["id"]) == doc, "returned as stored"
+    second = await items.dequeue_many([f"p{i}" for i in range(20)], 300)
+    assert len(second) == 6 and {d["leaseOwner"] for d in second} <= {f"p{i}" for i in range(20)}
+    assert len({d["leaseOwner"] for d in second}) == 6
+    assert {d["id"] for d in first + second} == ids
+    assert await items.dequeue_many(["q"], 300) == []
+    assert await items.dequeue_many([], 300) == []
+    with pytest.raises(ValueError):
+        await items.dequeue_many(["same", "same"], 300)
+
+
+async def test_dequeue_many_changes_only_the_lease_and_counts_the_claim(store: Store) -> None:
+    items = store.container(ITEMS.name)
+    body = {"text": 'é\u2028"\\x', "n": [0.1, 1e300, -0.0, 2**70], "none": None, "nested": {"a": [True, {}]}}
+    created = await items.create(new("/j", state="Creating", body=body, dequeues=3))
+    (claimed,) = await items.dequeue_many(["A"], 0.5)
+    assert claimed["dequeues"] == 4 and claimed["leaseOwner"] == "A"
+    assert claimed["etag"] != created["etag"], "a claim is a write: stale writers must not undo it"
+    assert without_lease({**claimed, "dequeues": 3}) == without_lease(created)
+    with pytest.raises(PreconditionFailed):
+        await items.replace({**created, "state": "Succeeded"})
+    await asyncio.sleep(0.7)  # the lease runs out: claimed again, counted again
+    (again,) = await items.dequeue_many(["B", "C"], 300)
+    assert again["leaseOwner"] in ("B", "C") and again["dequeues"] == 5
+    assert await items.get(again["partitionKey"], again["id"]) == again
+    with pytest.raises(LostLease):
+        await items.renew_lease(claimed, "A", 300)
+    with pytest.raises(LostLease):
+        await items.replace_with_lease({**claimed, "step": 1}, "A")
+
+
+async def test_concurrent_batch_claimers_claim_each_document_exactly_once(store: Store) -> None:
+    items = store.container(ITEMS.name)
+    sem = asyncio.Semaphore(32)
+
+    async def add(i: int) -> str:
+        async with sem:
+            return str((await items.create(new(f"/d/{i}", state="Creating")))["id"])
+
+    ids = set(await asyncio.gather(*(add(i) for i in range(200))))
+    claims: list[str] = []
+    owners: list[str] = []
+
+    async def claimer(n: int) -> None:
+        round = 0
+        while True:
+            round += 1
+            mine = [f"owner-{n}-{round}-{i}" for i in range(7)]
+            docs = await items.dequeue_many(mine, 300)
+            if not docs:
+                return
+            for doc in docs:
+                assert doc["leaseOwner"] in mine and doc["dequeues"] == 1
+                claims.append(doc["id"])
+                owners.append(doc["leaseOwner"])
+
+    await asyncio.gather(*(claimer(n) for n in range(12)))
+    assert sorted(claims) == sorted(ids), "every document claimed exactly once, nothing else claimed"
+    assert len(set(owners)) == len(owners), "no owner holds two leases"
 
 
 async def test_concurrent_increments_through_retry_end_exact(store: Store) -> None:

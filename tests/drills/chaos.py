@@ -13,7 +13,10 @@ The analysis, per cluster:
   may be served after it; the cloud's own clock orders it against the next worker's requests): the cloud
   never saw a step from two workers at once, or from a worker with no recorded run.
 A run left unended by a process that was NOT killed (a live worker that lost its lease) is bounded by its
-last request to the cloud; such runs are counted, and the overlap checks still apply to them.
+last request to the cloud; such runs are counted, and the overlap checks still apply to them. So is a run
+left unended before its process was killed: a live worker also gives up a run whose lease it could not
+renew in time (a starved event loop), before that lease can run out, and its process may be killed later;
+a run cut by a kill ended no later than the kill.
 """
 
 from __future__ import annotations
@@ -166,15 +169,17 @@ def analyse(docs: list[dict[str, Any]], requests: list[dict[str, Any]], kills: d
         f.max_claims = max(f.max_claims, len({r["owner"] for r in runs}))
 
         def end_of(run: dict[str, Any]) -> float:
-            """When the worker's run ended: recorded, else when its process was killed, else (a live worker
-            that lost its lease) when the cloud finished the run's last request."""
+            """When the worker's run ended: recorded, else when the cloud finished the run's last request
+            (a live worker gave it up: it lost its lease, or could not renew it in time) -- and no later
+            than when its process was killed."""
             if run.get("ended") is not None:
                 return float(run["ended"])
+            hits = by_owner_step.get((run["owner"], run["step"]), [])
+            last = max([float(run["started"])] + [e["ts"] + e["durationMs"] / 1000 for e in hits])
             killed = kills.get(owner_pid(run["owner"]))
             if killed is not None and killed >= float(run["started"]):
-                return killed
-            hits = by_owner_step.get((run["owner"], run["step"]), [])
-            return max([float(run["started"])] + [e["ts"] + e["durationMs"] / 1000 for e in hits])
+                return min(killed, last)
+            return last
 
         taken_over = False
         for r in runs:

@@ -1,8 +1,10 @@
-"""The worker pool: claim work with ``dequeue``, run each item under a heartbeat, stop gracefully.
+"""The worker pool: claim work with ``dequeue_many``, run each item under a heartbeat, stop gracefully.
 
 Wake-up is immediate for claimable writes made in this process (the store's ``on_claimable`` hook) and
 within ``backend.pollSeconds`` for writes of other processes. At most ``backend.workers`` items run at
-once; each claimed item gets its own lease owner id, so two items can never share a lease.
+once. A claim round takes up to ``CLAIM_BATCH`` documents per store round trip (no more than there are
+free workers), again and again while it gets full batches; each claimed item gets its own lease owner id
+(``<host>-<pid>-<pool id>-<claim id>``), so two items can never share a lease.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import contextlib
 import logging
 import os
 import socket
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -23,6 +26,10 @@ from aro.util import log as logutil
 from aro.util.metrics import Metrics
 
 log = logging.getLogger("aro.backend")
+
+# Most documents claimed in one store round trip: SQLite claims them in one transaction (which holds the
+# write lock meanwhile), Cosmos DB with as many concurrent conditional writes.
+CLAIM_BATCH = 64
 
 Handle = Callable[[Work, Callable[[], bool]], Awaitable[None]]
 
@@ -83,19 +90,25 @@ class WorkerPool:
         claimed = 0
         for handler in self.handlers:
             container = self.store.container(handler.container)
-            while self.stats.running < self.config.workers and not self._stopping:
-                owner = f"{self.identity}-{uuid.uuid4().hex[:8]}"
+            while not self._stopping:
+                free = self.config.workers - self.stats.running
+                if free <= 0:
+                    break
+                owners = [f"{self.identity}-{uuid.uuid4().hex[:8]}" for _ in range(min(free, CLAIM_BATCH))]
+                leased_at = time.monotonic()  # (before the claims: their leases last at least from here)
                 try:
-                    doc = await container.dequeue(owner, self.config.lease_seconds)
+                    docs = await container.dequeue_many(owners, self.config.lease_seconds)
                 except Exception:
                     log.exception("dequeue failed")
                     return claimed
-                if doc is None:
+                for doc in docs:
+                    claimed += 1
+                    self.stats.claimed += 1
+                    self.metrics.claims.inc()
+                    work = Work(container, doc, doc["leaseOwner"], self.config.lease_seconds, leased_at=leased_at)
+                    self._spawn(handler, work)
+                if len(docs) < len(owners):  # no more work for now (or others won the rest)
                     break
-                claimed += 1
-                self.stats.claimed += 1
-                self.metrics.claims.inc()
-                self._spawn(handler, Work(container, doc, owner, self.config.lease_seconds))
         return claimed
 
     def _spawn(self, handler: Handler, work: Work) -> None:

@@ -1,8 +1,11 @@
 """One claimed document: its lease, the heartbeat that keeps it, and lease-checked writes.
 
 All writes of one work item go through ``Work`` and are serialised by its lock, so the heartbeat and
-the steps never race each other for the etag. If a renewal finds the lease gone, the work is cancelled
-at once.
+the steps never race each other for the etag. A renewal writes the lease only (not the document's body,
+and without an etag condition) and adopts the document as stored, so it notices the writes of others as a
+reload does. If a renewal finds the lease gone, the work is cancelled at once; so it is when no renewal
+has succeeded for longer than ``lease_limit`` (the store failing, the event loop starved): the lease may
+run out before the next, and another backend take the item over, so the work must not go on.
 
 A work item carries out one operation (the document's ``asyncOperationId`` when it was claimed). When a
 reload finds another operation there -- a delete accepted while a hosted cluster's create ran (ARO-HCP
@@ -16,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aro.database import Container, Doc, LostLease, NotFound, PreconditionFailed
@@ -28,7 +32,9 @@ class Superseded(Exception):
 
 
 class Work:
-    def __init__(self, container: Container, doc: Doc, owner: str, lease_seconds: float):
+    def __init__(
+        self, container: Container, doc: Doc, owner: str, lease_seconds: float, *, leased_at: float | None = None
+    ):
         self.container = container
         self.doc = doc
         self.owner = owner
@@ -36,6 +42,9 @@ class Work:
         self.operation_id: str | None = doc.get("asyncOperationId")  # the operation this item carries out
         self.lost = False
         self.superseded = False
+        # time.monotonic() when the lease was last taken or renewed: when that request was sent (the store
+        # set the expiry later), so the lease lasts at least until renewed_at + lease_seconds
+        self.renewed_at = time.monotonic() if leased_at is None else leased_at
         self._lock = asyncio.Lock()
 
     @property
@@ -102,10 +111,20 @@ class Work:
         await self._write(attempt)
 
     async def renew(self) -> None:
-        async def attempt(doc: Doc) -> Doc:
-            return await self.container.renew_lease(doc, self.owner, self.lease_seconds)
-
-        await self._write(attempt)
+        """Extend the lease (LostLease/NotFound if it is gone; Superseded if the document, as the renewal
+        returns it, carries another operation now)."""
+        started = time.monotonic()
+        async with self._lock:
+            if not self.superseded:
+                try:
+                    doc = await self.container.renew_lease(self.doc, self.owner, self.lease_seconds)
+                except LostLease:
+                    self.lost = True
+                    raise
+                self.renewed_at = started
+                self._adopt(doc)
+            if self.superseded:
+                raise Superseded(f"{self.doc['id']}: operation {self.operation_id} was superseded")
 
     async def _reload(self) -> None:
         doc = await self.container.get(self.doc["partitionKey"], self.doc["id"])
@@ -114,6 +133,10 @@ class Work:
         if doc.get("leaseOwner") != self.owner:
             self.lost = True
             raise LostLease(f"{self.doc['id']}: lease now held by {doc.get('leaseOwner')!r}")
+        self._adopt(doc)
+
+    def _adopt(self, doc: Doc) -> None:
+        """``doc`` (read or returned by the store, ours) is the latest."""
         self.doc = doc
         if doc.get("asyncOperationId") != self.operation_id:
             self.superseded = True
@@ -124,25 +147,50 @@ def uncount_claim(doc: Doc) -> None:
     doc["dequeues"] = max(0, int(doc.get("dequeues") or 1) - 1)
 
 
+def lease_limit(lease_seconds: float, interval: float) -> float:
+    """How long after its last successful renewal (or its claim) a work item may go on: the lease minus a
+    safety margin of one heartbeat interval (what a renewal may take), and at least half the lease."""
+    return lease_seconds - min(interval, lease_seconds / 2)
+
+
 @contextlib.asynccontextmanager
 async def heartbeat(work: Work, interval: float, task: asyncio.Task[None]) -> AsyncIterator[None]:
-    """Renew the lease every ``interval`` seconds while the block runs; cancel ``task`` if it is lost."""
+    """Renew the lease every ``interval`` seconds while the block runs. Cancel ``task`` (``work.lost``) if
+    the lease is lost, or once no renewal has succeeded for ``lease_limit`` seconds (monotonic clock): a
+    renewal still pending then is abandoned, failed ones are retried every ``interval`` until then."""
+    limit = lease_limit(work.lease_seconds, interval)
+    every = min(interval, limit / 2)  # (a heartbeat slower than half the lease still renews in time)
+    doc_id = work.doc["id"]
+
+    def lose(message: str, error: object) -> None:
+        work.lost = True
+        log.warning(message, extra={"docId": doc_id, "error": str(error)})
+        task.cancel()
 
     async def beat() -> None:
+        attempted = work.renewed_at
         while True:
-            await asyncio.sleep(interval)
+            deadline = work.renewed_at + limit
+            await asyncio.sleep(max(0.0, min(attempted + every, deadline) - time.monotonic()))
+            attempted = time.monotonic()
+            remaining = work.renewed_at + limit - attempted
+            if remaining <= 0:
+                since = attempted - work.renewed_at
+                lose("lease not renewed in time: cancelling work", f"no renewal for {since:.1f}s")
+                return
             try:
-                await work.renew()
+                async with asyncio.timeout(remaining):
+                    await work.renew()
             except (LostLease, NotFound) as e:
-                work.lost = True
-                log.warning("lease lost: cancelling work", extra={"docId": work.doc["id"], "error": str(e)})
-                task.cancel()
+                lose("lease lost: cancelling work", e)
                 return
             except Superseded:
-                log.info("operation superseded: giving the item back", extra={"docId": work.doc["id"]})
+                log.info("operation superseded: giving the item back", extra={"docId": doc_id})
                 task.cancel()
                 return
-            except Exception:  # a store hiccup: try again next beat; the lease outlives a few
+            except TimeoutError:  # the limit passed while renewing: cancelled at the top of the loop
+                log.warning("lease renewal timed out", extra={"docId": doc_id})
+            except Exception:  # a store hiccup: try again after interval, while the limit allows
                 log.exception("lease renewal failed")
 
     beater = asyncio.create_task(beat())

@@ -12,6 +12,19 @@ Throttling (429) is retried by the SDK, waiting what the server asks (``x-ms-ret
 Paging is keyset paging on ``key`` (token: the last key and the documents with that key already
 returned), not the SDK's continuation token: the Python SDK cannot resume a cross-partition ORDER BY
 query from a token, and its pages may come back short; this way every page is full and exact.
+
+Leases are patched, not replaced: the lease fields live in the document and are written with partial
+updates (``patch_item``), so neither a claim nor a renewal uploads the (often ~11 KB) body. A claim
+(``dequeue_many``) is a query for candidates (id, partition, ``dequeues``, ``_etag`` only) and then one
+patch per candidate, concurrently, each conditional on the candidate's etag (``If-Match``): a lost race is a
+412 and is simply skipped. A renewal is a patch of ``leaseExpires`` conditional on ``leaseOwner`` (a filter
+predicate, ``from c where c.leaseOwner = "<owner>"``; 412 -> LostLease), not on the etag, so it never
+conflicts with a write of the body; like every write it gives the document a new ``_etag``, which the
+patch returns with the whole document (the next etag-conditional write uses it). The alternative, a small
+lease document per item (ARO-HCP's former lock container), would make every lease-checked write of the
+item a two-document transaction and the claim query a join Cosmos DB does not have. Patch with a filter
+predicate is served by Cosmos DB and by the local test server (``hack/cosmos-server.js`` evaluates the
+predicate as written: the npm package lowercases it).
 """
 
 from __future__ import annotations
@@ -52,8 +65,8 @@ UNIQUE_KEY_PATH = "/key"
 COSMOS_SYSTEM_PROPERTIES = ("_rid", "_self", "_attachments", "_etag", "_ts")
 _OURS = ("etag", "ts")  # our names for _etag/_ts: never written into the stored body
 _UNIQUE_KEY_POLICY: Any = {"uniqueKeys": [{"paths": [UNIQUE_KEY_PATH]}]}  # (the SDK types it dict[str, str])
-_CLAIM_CANDIDATES = 20
-_CLAIM_ROUNDS = 5
+_CLAIM_CANDIDATES = 20  # at least this many candidates per claim query (twice the claims wanted)
+_CLAIM_ROUNDS = 5  # claim queries per dequeue_many, while claims are lost to concurrent claimers
 
 
 class CosmosSetupError(StoreError, RuntimeError):
@@ -473,23 +486,90 @@ class CosmosContainer:
         return [_from_cosmos(i) for i in await self._query(sql, params)]
 
     async def dequeue(self, owner: str, lease_seconds: float) -> Doc | None:
-        for _ in range(_CLAIM_ROUNDS):
-            candidates = await self.list_claimable(_CLAIM_CANDIDATES)
-            if not candidates:
+        claimed = await self.dequeue_many([owner], lease_seconds)
+        return claimed[0] if claimed else None
+
+    async def _candidates(self, limit: int) -> list[dict[str, Any]]:
+        """Claimable documents with a free or expired lease: what a claim needs of them (no bodies)."""
+        if self.spec.claim_path is None or not self.spec.claim_values:
+            return []
+        path = "c" + "".join(f"[{json.dumps(p)}]" for p in self.spec.claim_path)
+        params: dict[str, Any] = {f"@v{i}": v for i, v in enumerate(sorted(self.spec.claim_values, key=repr))}
+        sql = (
+            "SELECT TOP @n c.id, c.partitionKey, c.dequeues, c._etag FROM c "
+            f"WHERE {path} IN ({', '.join(params)}) AND (NOT IS_NUMBER(c.leaseExpires) OR c.leaseExpires < @now)"
+        )
+        params.update({"@now": time.time(), "@n": limit})
+        return await self._query(sql, params)
+
+    async def _claim(self, candidate: dict[str, Any], owner: str, lease_seconds: float) -> Doc | None:
+        """Lease ``candidate`` to ``owner`` if it is unchanged since the query (else None: a concurrent
+        claimer won it, or it changed or went away)."""
+        try:
+            dequeues = int(candidate.get("dequeues") or 0)
+        except (TypeError, ValueError):
+            dequeues = 0
+        operations: list[dict[str, Any]] = [  # (the etag condition makes ``dequeues + 1`` exact)
+            {"op": "set", "path": "/leaseOwner", "value": owner},
+            {"op": "set", "path": "/leaseExpires", "value": time.time() + lease_seconds},
+            {"op": "set", "path": "/dequeues", "value": dequeues + 1},
+        ]
+        try:
+            item = await self._proxy.patch_item(
+                candidate["id"],
+                partition_key=candidate["partitionKey"],
+                patch_operations=operations,
+                etag=candidate["_etag"],
+                match_condition=MatchConditions.IfNotModified,
+            )
+        except CosmosHttpResponseError as e:
+            if e.status_code in (404, 412):
                 return None
+            raise _error(e, f"{self.name}/{candidate['id']}") from None
+        return _from_cosmos(item)
+
+    async def dequeue_many(self, owners: Sequence[str], lease_seconds: float) -> list[Doc]:
+        if len(set(owners)) != len(owners):
+            raise ValueError("dequeue_many: the owners must be distinct")
+        free = list(owners)  # owners not given a document yet
+        claimed: list[Doc] = []
+        error: Exception | None = None
+        for _ in range(_CLAIM_ROUNDS):
+            if not free:
+                break
+            wanted = max(_CLAIM_CANDIDATES, 2 * len(free))
+            try:
+                candidates = await self._candidates(wanted)
+            except Exception:
+                if claimed:  # what was claimed is ours: run it (the next round will find out more)
+                    break
+                raise
+            found = len(candidates)
             random.shuffle(candidates)  # concurrent claimers spread over the candidates
-            for doc in candidates:
-                now = time.time()
-                if not self.spec.claimable(doc) or float(doc.get("leaseExpires") or 0) >= now:
-                    continue
-                doc["leaseOwner"] = owner
-                doc["leaseExpires"] = now + lease_seconds
-                doc["dequeues"] = int(doc.get("dequeues") or 0) + 1
-                try:
-                    return await self._replace(doc)
-                except (PreconditionFailed, NotFound):
-                    continue  # another claimer won it, or it is gone
-        return None
+            lost = False
+            while free and candidates:  # waves of concurrent claims, one per free owner
+                wave, candidates = candidates[: len(free)], candidates[len(free) :]
+                results = await asyncio.gather(
+                    *(self._claim(c, o, lease_seconds) for c, o in zip(wave, free, strict=False)),
+                    return_exceptions=True,
+                )
+                taken = set()
+                for result in results:
+                    if isinstance(result, Exception):  # (raised below unless something was claimed)
+                        error, lost = result, True
+                    elif isinstance(result, BaseException):
+                        raise result
+                    elif result is None:
+                        lost = True
+                    else:
+                        claimed.append(result)
+                        taken.add(result["leaseOwner"])
+                free = [o for o in free if o not in taken]
+            if not lost and found < wanted:  # no claim lost, and the query found all there was
+                break
+        if error is not None and not claimed:
+            raise error
+        return claimed
 
     async def _lease_error(self, doc: Doc, owner: str, error: StoreError) -> StoreError:
         """After a refused lease-checked write: LostLease if someone else holds the lease now."""
@@ -510,8 +590,21 @@ class CosmosContainer:
             raise await self._lease_error(doc, owner, e) from None
 
     async def renew_lease(self, doc: Doc, owner: str, lease_seconds: float) -> Doc:
-        new = {**doc, "leaseExpires": time.time() + lease_seconds}
-        return await self._leased_replace(new, owner, doc.get("leaseOwner"))
+        operations: list[dict[str, Any]] = [
+            {"op": "set", "path": "/leaseExpires", "value": time.time() + lease_seconds}
+        ]
+        try:
+            item = await self._proxy.patch_item(
+                doc["id"],
+                partition_key=doc["partitionKey"],
+                patch_operations=operations,
+                filter_predicate=f"FROM c WHERE c.leaseOwner = {json.dumps(owner)}",  # a JSON string: a SQL one
+            )
+        except CosmosHttpResponseError as e:
+            if e.status_code == 412:
+                raise LostLease(f"{self._what(doc)}: lease no longer held by {owner!r}") from None
+            raise _error(e, self._what(doc)) from None
+        return _from_cosmos(item)
 
     async def replace_with_lease(self, doc: Doc, owner: str) -> Doc:
         return self._after_write(await self._leased_replace(doc, owner, doc.get("leaseOwner")))

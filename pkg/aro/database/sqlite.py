@@ -4,6 +4,14 @@ All SQL runs on one dedicated thread per process (SQLite connections are not sha
 any number of asyncio callers can use the store at once; several processes can share the file, with
 writes serialised by SQLite's lock (``BEGIN IMMEDIATE`` + a busy timeout). The JSON body is the source
 of truth; a few columns copy fields of it for indexing (key, etag, lease, claimability, expiry).
+
+Leases are written in SQL, without a Python JSON round trip of the (often ~11 KB) body: a claim sets the
+lease columns and, with ``json_set``, the body's ``leaseOwner``/``leaseExpires``/``dequeues``/``etag``/``ts``
+in one ``UPDATE``; a renewal sets ``lease_expires`` and the body's ``leaseExpires`` only, keeping the etag and
+ts (so a step's next etag-conditional save does not conflict with its heartbeat). A renewal is checked on
+``lease_owner`` alone; every other lease-checked write on the owner and the etag. Since a renewal keeps the
+etag, an etag-conditional write that keeps the stored ``leaseOwner`` keeps the later of the two
+``leaseExpires`` (its own may predate a renewal), and ``replace_with_lease`` keeps the stored lease.
 """
 
 from __future__ import annotations
@@ -259,14 +267,16 @@ class SQLiteContainer:
             json.dumps(doc, separators=(",", ":")),
         )
 
-    def _current(self, conn: sqlite3.Connection, doc: Doc, now: float) -> tuple[str, str | None]:
+    def _current(self, conn: sqlite3.Connection, doc: Doc, now: float) -> tuple[str, str | None, float]:
+        """(etag, lease_owner, lease_expires) of the stored ``doc``; NotFound if there is none."""
         row = conn.execute(
-            f"SELECT etag, lease_owner FROM documents WHERE container=? AND partition_key=? AND id=? AND {_LIVE}",
+            "SELECT etag, lease_owner, lease_expires FROM documents "
+            f"WHERE container=? AND partition_key=? AND id=? AND {_LIVE}",
             (self.name, str(doc["partitionKey"]), str(doc["id"]), now),
         ).fetchone()
         if row is None:
             raise NotFound(f"{self.name}/{doc['id']}")
-        return row[0], row[1]
+        return row[0], row[1], float(row[2])
 
     def _write_replace(self, conn: sqlite3.Connection, doc: Doc, now: float) -> Doc:
         out = dict(doc)
@@ -350,10 +360,15 @@ class SQLiteContainer:
     async def replace(self, doc: Doc) -> Doc:
         def tx(conn: sqlite3.Connection) -> Doc:
             now = time.time()
-            etag, _ = self._current(conn, doc, now)
+            etag, lease_owner, lease_expires = self._current(conn, doc, now)
             if etag != doc.get("etag"):
                 raise PreconditionFailed(f"{self.name}/{doc['id']}: etag mismatch")
-            return self._write_replace(conn, doc, now)
+            new = doc
+            if lease_owner is not None and doc.get("leaseOwner") == lease_owner:
+                # a renewal keeps the etag: one since ``doc`` was read is not undone
+                if float(doc.get("leaseExpires") or 0) < lease_expires:
+                    new = {**doc, "leaseExpires": lease_expires}
+            return self._write_replace(conn, new, now)
 
         return self._after_write(await self.store.write(tx))
 
@@ -361,7 +376,7 @@ class SQLiteContainer:
         await self.store.write(lambda conn: self._delete(conn, doc, None))
 
     def _delete(self, conn: sqlite3.Connection, doc: Doc, owner: str | None) -> None:
-        etag, lease_owner = self._current(conn, doc, time.time())
+        etag, lease_owner, _ = self._current(conn, doc, time.time())
         if owner is not None and lease_owner != owner:
             raise LostLease(f"{self.name}/{doc['id']}: lease held by {lease_owner!r}")
         if etag != doc.get("etag"):
@@ -461,37 +476,87 @@ class SQLiteContainer:
         return await self.store.read(q)
 
     async def dequeue(self, owner: str, lease_seconds: float) -> Doc | None:
-        def tx(conn: sqlite3.Connection) -> Doc | None:
+        claimed = await self.dequeue_many([owner], lease_seconds)
+        return claimed[0] if claimed else None
+
+    async def dequeue_many(self, owners: Sequence[str], lease_seconds: float) -> list[Doc]:
+        if len(set(owners)) != len(owners):
+            raise ValueError("dequeue_many: the owners must be distinct")
+        if not owners:
+            return []
+
+        def tx(conn: sqlite3.Connection) -> list[Doc]:
             now = time.time()
-            row = conn.execute(
-                f"SELECT body FROM documents WHERE container=? AND claimable=1 AND lease_expires < ? "
-                f"AND {_LIVE} ORDER BY lease_expires, ts LIMIT 1",
-                (self.name, now, now),
-            ).fetchone()
-            if row is None:
-                return None
-            doc: Doc = json.loads(row[0])
-            doc["leaseOwner"] = owner
-            doc["leaseExpires"] = now + lease_seconds
-            doc["dequeues"] = int(doc.get("dequeues") or 0) + 1
-            return self._write_replace(conn, doc, now)
+            rows = conn.execute(
+                f"SELECT partition_key, id FROM documents WHERE container=? AND claimable=1 AND lease_expires < ? "
+                f"AND {_LIVE} ORDER BY lease_expires, ts LIMIT ?",
+                (self.name, now, now, len(owners)),
+            ).fetchall()
+            expires = now + lease_seconds
+            claimed: list[Doc] = []
+            for (partition_key, id), owner in zip(rows, owners, strict=False):
+                etag = _new_etag()
+                # one UPDATE, the body changed by SQLite's json_set (json(?): numbers exactly as Python
+                # writes them); a TTL counts from the last write, as on Cosmos DB
+                (body,) = conn.execute(
+                    "UPDATE documents SET etag=?, ts=?, expires_at=expires_at - ts + ?, lease_owner=?, "
+                    "lease_expires=?, body=json_set(body, '$.etag', ?, '$.ts', json(?), '$.leaseOwner', ?, "
+                    "'$.leaseExpires', json(?), '$.dequeues', "
+                    "CAST(coalesce(json_extract(body, '$.dequeues'), 0) AS INTEGER) + 1) "
+                    "WHERE container=? AND partition_key=? AND id=? RETURNING body",
+                    (
+                        etag,
+                        now,
+                        now,
+                        owner,
+                        expires,
+                        etag,
+                        json.dumps(now),
+                        owner,
+                        json.dumps(expires),
+                        self.name,
+                        partition_key,
+                        id,
+                    ),
+                ).fetchone()
+                claimed.append(json.loads(body))
+            return claimed
 
         return await self.store.write(tx)
 
-    def _leased_replace(self, conn: sqlite3.Connection, doc: Doc, owner: str, now: float) -> Doc:
-        etag, lease_owner = self._current(conn, doc, now)
+    def _leased_replace(
+        self, conn: sqlite3.Connection, doc: Doc, owner: str, now: float, release: float | None = None
+    ) -> Doc:
+        """Write ``doc`` if ``owner`` holds the lease and the etag matches. The stored lease is kept, or
+        with ``release`` cleared (claimable again from that time)."""
+        etag, lease_owner, lease_expires = self._current(conn, doc, now)
         if lease_owner != owner:
             raise LostLease(f"{self.name}/{doc['id']}: lease held by {lease_owner!r}, not {owner!r}")
         if etag != doc.get("etag"):
             raise PreconditionFailed(f"{self.name}/{doc['id']}: etag mismatch")
-        return self._write_replace(conn, doc, now)
+        new = dict(doc)
+        if release is None:
+            new["leaseOwner"], new["leaseExpires"] = owner, lease_expires
+        else:
+            new["leaseOwner"], new["leaseExpires"] = None, release
+        return self._write_replace(conn, new, now)
 
     async def renew_lease(self, doc: Doc, owner: str, lease_seconds: float) -> Doc:
         def tx(conn: sqlite3.Connection) -> Doc:
             now = time.time()
-            new = dict(doc)
-            new["leaseExpires"] = now + lease_seconds
-            return self._leased_replace(conn, new, owner, now)
+            expires = now + lease_seconds
+            row = conn.execute(
+                "UPDATE documents SET lease_expires=?, body=json_set(body, '$.leaseExpires', json(?)) "
+                f"WHERE container=? AND partition_key=? AND id=? AND lease_owner=? AND {_LIVE} RETURNING etag, body",
+                (expires, json.dumps(expires), self.name, str(doc["partitionKey"]), str(doc["id"]), owner, now),
+            ).fetchone()
+            if row is None:
+                _, lease_owner, _ = self._current(conn, doc, now)  # NotFound if it is gone
+                raise LostLease(f"{self.name}/{doc['id']}: lease held by {lease_owner!r}, not {owner!r}")
+            if row[0] == doc.get("etag"):  # nothing else was written since: no need to parse the body
+                return {**doc, "leaseOwner": owner, "leaseExpires": expires}
+            renewed: Doc = json.loads(row[1])
+            return renewed
 
         return await self.store.write(tx)
 
@@ -503,10 +568,7 @@ class SQLiteContainer:
 
     async def end_lease(self, doc: Doc, owner: str, not_before: float = 0.0) -> Doc:
         def tx(conn: sqlite3.Connection) -> Doc:
-            new = dict(doc)
-            new["leaseOwner"] = None
-            new["leaseExpires"] = not_before  # claimable once it has passed
-            return self._leased_replace(conn, new, owner, time.time())
+            return self._leased_replace(conn, doc, owner, time.time(), release=not_before)
 
         return self._after_write(await self.store.write(tx))
 

@@ -2,7 +2,21 @@
 
 A document is a JSON object ``{id, partitionKey, key, etag, ts, ttl?, leaseOwner?, leaseExpires?,
 dequeues?, ...}``. ``key`` is unique within its partition (as Cosmos unique keys are); ``etag`` changes on
-every write; ``ts`` is the write time (epoch seconds); ``ttl`` (seconds) makes a document expire.
+every write of the document (a lease renewal is not one: see below); ``ts`` is the write time (epoch
+seconds); ``ttl`` (seconds) makes a document expire.
+
+Leases. ``dequeue``/``dequeue_many`` claim claimable documents for an owner until ``leaseExpires`` (epoch
+seconds); readers see the current ``leaseOwner``/``leaseExpires`` in every document they get. A lease is
+*held* by ``owner`` while the stored ``leaseOwner`` is ``owner`` -- also past ``leaseExpires``, until
+another claimer takes the document over. Every lease-checked write (``replace_with_lease``, ``end_lease``,
+``delete_with_lease``, ``renew_lease``) first proves the lease is held (``LostLease`` otherwise).
+``renew_lease`` writes the lease and nothing else: it is not conditional on the etag (a renewal never
+conflicts with a write of the body) and does not rewrite the body. Whether it changes the etag and ts is
+the store's: SQLite keeps them (a write prepared before the renewal still goes through), Cosmos DB cannot
+(a patch is a write: a new ``_etag``); either way it returns the document as stored after the renewal.
+No write undoes a renewal it did not see: ``replace_with_lease`` keeps the stored lease as it is, and a
+plain ``replace`` that keeps the stored ``leaseOwner`` keeps the later of the two ``leaseExpires`` (on
+Cosmos DB both follow from the etag check).
 
 Exceptions (all ``StoreError``):
 - ``Conflict``            create of a duplicate id or key
@@ -15,7 +29,7 @@ Exceptions (all ``StoreError``):
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -96,7 +110,8 @@ class Container(Protocol):
         ...
 
     async def replace(self, doc: Doc) -> Doc:
-        """Replace only if the stored etag equals ``doc["etag"]`` (else PreconditionFailed)."""
+        """Replace only if the stored etag equals ``doc["etag"]`` (else PreconditionFailed). A held lease
+        that ``doc`` keeps (same ``leaseOwner``) is not shortened: see the module docstring."""
         ...
 
     async def delete(self, doc: Doc) -> None:
@@ -134,15 +149,27 @@ class Container(Protocol):
 
     async def dequeue(self, owner: str, lease_seconds: float) -> Doc | None:
         """Atomically claim one claimable document with a free or expired lease: sets leaseOwner,
-        leaseExpires = now + lease_seconds, dequeues += 1. None when there is no work."""
+        leaseExpires = now + lease_seconds, dequeues += 1 (a new etag). None when there is no work."""
+        ...
+
+    async def dequeue_many(self, owners: Sequence[str], lease_seconds: float) -> list[Doc]:
+        """Claim up to ``len(owners)`` documents in one round, as ``dequeue`` claims one: each claimed
+        document is leased to an owner of its own from ``owners`` (its ``leaseOwner`` says which; the
+        owners must be distinct). Each claim is atomic on its own: concurrent claimers, in this process or
+        others, never claim one document twice. Fewer (or none) when there is less work, or when concurrent
+        claimers won some of the candidates; in no particular order."""
         ...
 
     async def renew_lease(self, doc: Doc, owner: str, lease_seconds: float) -> Doc:
-        """Extend the lease; LostLease if ``owner`` no longer holds it."""
+        """Set leaseExpires = now + lease_seconds if ``owner`` holds the lease (LostLease otherwise,
+        NotFound if the document is gone), writing nothing else, whatever ``doc``'s etag. ``doc`` is the
+        caller's latest copy, unmodified (as read or returned by a write). Returns the document as stored
+        now: with the writes of others since ``doc`` was read, and the etag to write against next."""
         ...
 
     async def replace_with_lease(self, doc: Doc, owner: str) -> Doc:
-        """Replace conditional on etag and on ``owner`` holding the lease (else LostLease)."""
+        """Replace conditional on etag and on ``owner`` holding the lease (else LostLease). The stored
+        lease stays as it is (``doc``'s leaseOwner/leaseExpires are not written)."""
         ...
 
     async def end_lease(self, doc: Doc, owner: str, not_before: float = 0.0) -> Doc:
