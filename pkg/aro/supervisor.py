@@ -3,7 +3,7 @@ the backend, and ``frontend.workers`` frontend processes accepting on one listen
 
 Before forking, the supervisor imports the RP once (the children share those modules copy-on-write, so
 none imports again), prepares what the children would otherwise race for (the data directory, the
-development certificates, the secrets key; a Cosmos database in development mode), binds every listening
+development certificates, the secrets key, the store), binds every listening
 socket (a port 0 picks a free one; the "ready" line names what was bound), and creates the wake-up channel
 (a datagram socket pair: a frontend's claimable write reaches the backend's pool in milliseconds). Each
 child then runs what `aro frontend`, `aro backend` or `aro simulator` runs, on the inherited sockets, and
@@ -325,8 +325,8 @@ def supervise(config: Config, started: float | None = None) -> int:
     if config.mode is Mode.DEVELOPMENT:
         ensure_dev_serving_cert(config.data_path / "certs")
     run.sealer_for(config)  # creates the key file once, not in two children at the same time
-    if config.database.mode is DatabaseMode.COSMOS and config.mode is Mode.DEVELOPMENT:
-        asyncio.run(_create_store(config))
+    if config.database.mode is DatabaseMode.EMBEDDED or config.mode is Mode.DEVELOPMENT:
+        asyncio.run(_create_store(config))  # two children creating it at once: "database is locked"
 
     frontend_sock = _listen(config.frontend.host, config.frontend.port)
     frontend_port = frontend_sock.getsockname()[1]
@@ -377,7 +377,8 @@ def supervise(config: Config, started: float | None = None) -> int:
 
 
 async def _create_store(config: Config) -> None:
-    """Development mode on Cosmos: create the database and containers once, before the children open them."""
+    """Create the store once, before the children open it: the SQLite file (its schema, WAL mode), or in
+    development mode the Cosmos database and containers."""
     from aro import run
 
     store = await run.open_store(config)
