@@ -1,6 +1,8 @@
 """Load generation: ``wrk`` when installed (GET, and PUT creates with a new cluster name per request from
 a Lua script), else an asyncio httpx generator with the same shape (32 clients, one connection each);
-``LoadResult`` is what either measured. ``submit`` PUTs one create per given name from 32 clients."""
+``LoadResult`` is what either measured, with the server's CPU per request per process role (``procs.Proc.cpu``:
+the headline is the role that served the requests, e.g. `aro rp`'s frontend). ``submit`` PUTs one create per
+given name from 32 clients."""
 
 from __future__ import annotations
 
@@ -11,14 +13,16 @@ import shutil
 import ssl
 import subprocess
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 from common import CONNECTIONS, pct
-from procs import proc_cpu
+from procs import Proc
 from tests.backend.helpers import V, body, cluster_url
+from tests.fixtures.clusters import client_id_for
 
 
 @dataclass
@@ -30,12 +34,14 @@ class LoadResult:
     p99_ms: float
     generator: str
     duration: float
-    server_cpu_ms: float = float("nan")  # server CPU time (all threads) per request
+    server_cpu_ms: float = float("nan")  # CPU time (all threads) per request of the role serving them
+    cpu_ms: dict[str, float] = field(default_factory=dict)  # the same, per role (``procs.Proc.cpu``)
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "rps": round(self.rps, 1),
             "serverCpuMsPerRequest": round(self.server_cpu_ms, 3),
+            "cpuMsPerRequestByProcess": {k: round(v, 3) for k, v in self.cpu_ms.items()},
             "requests": self.requests,
             "errors": self.bad,
             "p50Ms": round(self.p50_ms, 2),
@@ -53,9 +59,10 @@ def _ms(text: str) -> float:
 
 
 PUT_LUA = r"""
--- unique cluster names per request: <prefix><thread>x<counter>
+-- unique cluster names per request: <prefix><thread>x<counter>; a client id of its own per request too
 local counter = 0
 local prefix = "w"
+local tag = 0
 local nthreads = 0
 local body_tmpl = [==[@BODY@]==]
 function setup(thread)
@@ -64,19 +71,29 @@ function setup(thread)
 end
 function init(args)
   prefix = (args[1] or "w") .. tostring(tid or 0) .. "x"  -- tid: a global set by setup()
+  tag = string.byte(args[1] or "w") * 256 + (tid or 0)
 end
 function request()
   counter = counter + 1
   local name = prefix .. counter
-  local b = (body_tmpl:gsub("ZZNAMEZZ", name))
+  local client = string.format("a3d9f0b1-%04x-4000-8000-%012d", tag, counter)
+  local b = (body_tmpl:gsub("ZZNAMEZZ", name):gsub("ZZCLIENTZZ", client))
   return wrk.format("PUT", "@PATH@" .. name .. "?api-version=@V@", {["Content-Type"] = "application/json"}, b)
 end
 """
 
 
-def put_body_bytes(name: str) -> bytes:
+def put_body_bytes(name: str, client_id: str | None = None) -> bytes:
+    """A create body for cluster ``name``. What ARO keeps unique in a subscription -- the domain (and so the
+    cluster resource group), the service principal's client id, the subnets -- is unique per whole name
+    (the tests' ``body`` derives them from its first 8 characters, which load names share)."""
+    domain = name + "dom"
     b = body(name)
-    b["properties"]["clusterProfile"]["domain"] = name + "dom"
+    props = b["properties"]
+    props["clusterProfile"]["domain"] = domain
+    for profile, prefix in ((props["masterProfile"], "master"), *((w, "worker") for w in props["workerProfiles"])):
+        profile["subnetId"] = profile["subnetId"].rsplit("/", 1)[0] + f"/{prefix}-{domain}"
+    props["servicePrincipalProfile"]["clientId"] = client_id or client_id_for(domain)
     return json.dumps(b).encode()
 
 
@@ -89,29 +106,33 @@ class LoadGen:
             out = subprocess.run([self.wrk, "--version"], capture_output=True, text=True).stdout
             self.name = (out.splitlines() or ["wrk"])[0].split(" Copyright")[0].strip() + " (-t2)"
 
-    def get(self, url: str, seconds: float, pid: int | None = None) -> LoadResult:
-        cpu = proc_cpu(pid) if pid else 0.0
-        if self.wrk:
-            res = self._wrk([url], seconds)
-        else:
-            res = asyncio.run(self._httpx(url, "GET", None, seconds))
-        if pid and res.requests:
-            res.server_cpu_ms = (proc_cpu(pid) - cpu) * 1000 / res.requests
+    def get(self, url: str, seconds: float, server: Proc | None = None, role: str = "") -> LoadResult:
+        """GET ``url`` for ``seconds``; ``server``'s CPU per request is measured, ``role``'s the headline."""
+        return self._measured(server, role, lambda: self._get(url, seconds))
+
+    def put(self, root: str, prefix: str, seconds: float, server: Proc | None = None, role: str = "") -> LoadResult:
+        """PUT <root>/<unique name> with a valid create body; ``root`` ends with '/'. CPU as for ``get``;
+        for `aro rp` the backend's and the simulator's are the installs the PUTs started."""
+        return self._measured(server, role, lambda: self._put(root, prefix, seconds))
+
+    def _measured(self, server: Proc | None, role: str, run: Callable[[], LoadResult]) -> LoadResult:
+        before = server.cpu() if server else {}
+        res = run()
+        if server and res.requests:
+            after = server.cpu()
+            res.cpu_ms = {k: (after[k] - before.get(k, 0.0)) * 1000 / res.requests for k in after}
+            res.server_cpu_ms = res.cpu_ms.get(role, float("nan")) if role else sum(res.cpu_ms.values())
         return res
 
-    def put(self, root: str, prefix: str, seconds: float, pid: int | None = None) -> LoadResult:
-        """PUT <root>/<unique name> with a valid create body; ``root`` ends with '/'. The server CPU per
-        request of ``pid`` counts all its work during the run (for ``aro rp``: installs too)."""
-        cpu = proc_cpu(pid) if pid else 0.0
-        res = self._put(root, prefix, seconds)
-        if pid and res.requests:
-            res.server_cpu_ms = (proc_cpu(pid) - cpu) * 1000 / res.requests
-        return res
+    def _get(self, url: str, seconds: float) -> LoadResult:
+        if self.wrk:
+            return self._wrk([url], seconds)
+        return asyncio.run(self._httpx(url, "GET", None, seconds))
 
     def _put(self, root: str, prefix: str, seconds: float) -> LoadResult:
         if self.wrk:
             path = "/" + root.split("/", 3)[3]
-            body_json = put_body_bytes("ZZNAMEZZ").decode()
+            body_json = put_body_bytes("ZZNAMEZZ", client_id="ZZCLIENTZZ").decode()
             script = PUT_LUA.replace("@BODY@", body_json).replace("@PATH@", path).replace("@V@", V)
             lua = self.workdir / "put.lua"
             lua.write_text(script)
