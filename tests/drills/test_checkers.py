@@ -43,9 +43,13 @@ def test_a_clean_takeover_passes() -> None:
 
 
 def test_overlapping_workers_are_flagged() -> None:
-    # A was killed only at 4.2, after B had started: two workers on one cluster at once
-    f = analyse([doc(clean_runs())], [], {101: 4.2})
+    # A was killed only at 4.3 and its run's last request was served at 4.2, after B had started at 4.0: two
+    # workers on one cluster at once (an unended run lasts until its last request, and no longer than the kill:
+    # a live worker gives up a run it could not renew the lease of before the lease can run out)
+    f = analyse([doc(clean_runs())], [request(A, INSTALL_STEPS[0], 4.2)], {101: 4.3})
     assert any("before" in v for v in f.violations), f.violations
+    # killed at 4.2 with no request after 1.0: the run may have ended long before B began -- not an overlap
+    assert not any("before" in v for v in analyse([doc(clean_runs())], [], {101: 4.2}).violations)
     # A was never killed and left its run open: bounded by its last request, which came after B started
     f = analyse([doc(clean_runs())], [request(A, INSTALL_STEPS[0], 4.3)], {})
     assert f.abandoned_runs == 1 and f.violations
