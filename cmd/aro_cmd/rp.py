@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -28,36 +29,14 @@ def load_config(config: Path | None, overrides: dict[str, Any]) -> Any:
         raise typer.Exit(2) from None
 
 
-def _supervise(config: Any) -> None:
-    """`aro rp`: the supervisor of the RP's processes (``aro.supervisor``)."""
-    started = time.monotonic()
+def _serve(config: Any, run: Callable[[], int]) -> None:
+    """Run a server until it stops; a configuration error exits 2 (one line naming the key), an OS error 1."""
     from aro.env import ConfigError
-    from aro.supervisor import supervise
     from aro.util import log
 
     log.setup(config.log_level)
     try:
-        code = supervise(config, started)
-    except ConfigError as e:
-        typer.echo(f"aro: configuration error: {e}", err=True)
-        sys.exit(2)
-    except (OSError, RuntimeError) as e:  # e.g. address already in use
-        typer.echo(f"aro: {e}", err=True)
-        sys.exit(1)
-    logging.shutdown()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
-
-
-def _run(config: Any, frontend: bool, backend: bool, simulator: bool = False) -> None:
-    from aro.env import ConfigError
-    from aro.run import run_rp, run_simulator
-    from aro.util import log
-
-    log.setup(config.log_level)
-    try:
-        asyncio.run(run_simulator(config) if simulator else run_rp(config, frontend=frontend, backend=backend))
+        code = run()
     except ConfigError as e:
         typer.echo(f"aro: configuration error: {e}", err=True)
         sys.exit(2)
@@ -69,7 +48,25 @@ def _run(config: Any, frontend: bool, backend: bool, simulator: bool = False) ->
     logging.shutdown()
     sys.stdout.flush()
     sys.stderr.flush()
-    os._exit(0)
+    os._exit(code)
+
+
+def _supervise(config: Any) -> None:
+    """`aro rp`: the supervisor of the RP's processes (``aro.supervisor``)."""
+    started = time.monotonic()
+    from aro.supervisor import supervise
+
+    _serve(config, lambda: supervise(config, started))
+
+
+def _run(config: Any, frontend: bool, backend: bool, simulator: bool = False) -> None:
+    from aro.run import run_rp, run_simulator
+
+    def run() -> int:
+        asyncio.run(run_simulator(config) if simulator else run_rp(config, frontend=frontend, backend=backend))
+        return 0
+
+    _serve(config, run)
 
 
 def register(app: typer.Typer) -> None:
