@@ -191,3 +191,23 @@ def cosmos_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempP
     from tests.database import cosmos_server as local_cosmos
 
     return local_cosmos.shared(request.config, tmp_path_factory)
+
+
+def test_frontend_workers_accept_on_one_socket(rp_factory: Any) -> None:
+    rp = rp_factory("rp", env={"ARO_FRONTEND_WORKERS": "2"})
+    procs = rp.ready_info()["processes"]
+    assert {"frontend-1", "frontend-2"} <= set(procs), procs
+    from concurrent.futures import ThreadPoolExecutor
+
+    def get(_: int) -> int:
+        with rp.client() as c:  # a connection of its own: the kernel hands it to either process
+            return c.get(cluster_url("nobody"), params={"api-version": V}).status_code
+
+    served: set[str] = set()
+    for _ in range(20):  # rounds of 32 concurrent connections, until both processes have answered one
+        with ThreadPoolExecutor(32) as pool:
+            assert set(pool.map(get, range(32))) == {404}
+        served = {line["proc"] for line in log_lines(rp) if line.get("msg") == "request" and "proc" in line}
+        if {"frontend-1", "frontend-2"} <= served:
+            break
+    assert {"frontend-1", "frontend-2"} <= served, served
