@@ -324,7 +324,7 @@ def supervise(config: Config, started: float | None = None) -> int:
 
     sim = config.cloud.simulator
     hosted = config.cloud.mode is CloudMode.SIMULATOR and not sim.endpoint
-    if config.mode is Mode.DEVELOPMENT:
+    if config.mode is Mode.DEVELOPMENT or hosted:  # the simulator serves them in any mode, children trust them
         ensure_dev_serving_cert(config.data_path / "certs")
     run.sealer_for(config)  # creates the key file once, not in two children at the same time
     if config.database.mode is DatabaseMode.EMBEDDED or config.mode is Mode.DEVELOPMENT:
