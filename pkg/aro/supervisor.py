@@ -80,12 +80,13 @@ class Supervisor:
 
     def fork(self, child: Child) -> None:
         r, w = os.pipe()
+        supervisor = os.getpid()
         pid = os.fork()
         if pid == 0:  # the child: never returns
             code = 1
             try:
                 os.close(r)
-                self._become_child()
+                self._become_child(supervisor)
                 from aro.util import log as logutil
 
                 logutil.set_process(child.role)
@@ -107,7 +108,7 @@ class Supervisor:
         os.set_blocking(r, False)
         self.selector.register(r, selectors.EVENT_READ, child)
 
-    def _become_child(self) -> None:
+    def _become_child(self, supervisor: int) -> None:
         os.setpgid(0, 0)  # a terminal's Ctrl-C (or a group kill) reaches the supervisor, which stops in order
         signal.set_wakeup_fd(-1)
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGCHLD):
@@ -118,7 +119,7 @@ class Supervisor:
                 os.close(fd)
         with contextlib.suppress(OSError, AttributeError):  # Linux: die with the supervisor
             ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-        if os.getppid() == 1:  # the supervisor died before the line above
+        if os.getppid() != supervisor:  # it died before the line above (it may be pid 1 itself, in a container)
             os._exit(1)
 
     def _read_ready(self, child: Child) -> None:
