@@ -316,23 +316,8 @@ class Bench:
             a = procs.aro("backend", data, env=backend_env)
             log(f"takeover: {n} installs on backend A (step delay {delay:g}s, lease TTL {ttl:g}s), then SIGKILL A")
             names = [f"t{i:03d}" for i in range(n)]
-            sent: dict[str, float] = {}
-            _, bad = asyncio.run(submit(base_url(fe), ssl_ctx(data), names, sent))
-            if bad:
-                raise RuntimeError(f"{bad} PUTs failed")
             a_owner = f"-{a.pid}-"
-            deadline = time.monotonic() + 60
-            while True:  # every install leased by A and inside a step
-                mid = [
-                    c
-                    for c in rp_state.clusters().values()
-                    if a_owner in str(c.lease_owner) and c.state == "Creating" and c.current_step
-                ]
-                if len(mid) == n:
-                    break
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"only {len(mid)}/{n} installs mid-flight on A")
-                time.sleep(0.05)
+            mid_flight(base_url(fe), data, names, rp_state, lambda owner: a_owner in str(owner), "on A")
             a.kill()
             killed = time.time()
             procs.aro("backend", data, env=backend_env)
@@ -380,22 +365,8 @@ class Bench:
             frontend_pids = rp.pids("frontend")
             log(f"restart: {n} installs in `aro rp` (step delay {delay:g}s, lease {ttl:g}s), then SIGKILL the backend")
             names = [f"r{i:03d}" for i in range(n)]
-            sent: dict[str, float] = {}
-            _, bad = asyncio.run(submit(base_url(rp), ssl_ctx(data), names, sent))
-            if bad:
-                raise RuntimeError(f"{bad} PUTs failed")
-            deadline = time.monotonic() + 60
-            while True:  # every install claimed by the backend and inside a step
-                mid = [
-                    c
-                    for c in rp_state.clusters().values()
-                    if owner_pid(c.lease_owner) == str(old_pid) and c.state == "Creating" and c.current_step
-                ]
-                if len(mid) == n:
-                    break
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"only {len(mid)}/{n} installs in flight in the backend")
-                time.sleep(0.05)
+            owned = lambda owner: owner_pid(owner) == str(old_pid)  # noqa: E731
+            mid = mid_flight(base_url(rp), data, names, rp_state, owned, "in the backend")
             steps_done = sum(len([s for s in c.steps if s.ended]) for c in mid)
             os.kill(old_pid, signal.SIGKILL)
             killed = time.time()
@@ -562,6 +533,24 @@ class Bench:
             "processesLeftAfterExit": leftover,
             "startFailures": failed,
         }
+
+
+def mid_flight(url: str, data: Path, names: list[str], rp_state: Any, owned: Any, where: str) -> list[Any]:
+    """PUT a create of every name, then wait (60 s at most) until each install is leased by ``owned`` (lease
+    owner -> bool) and inside a step; returns those clusters."""
+    _, bad = asyncio.run(submit(url, ssl_ctx(data), names, {}))
+    if bad:
+        raise RuntimeError(f"{bad} PUTs failed")
+    deadline = time.monotonic() + 60
+    while True:
+        mid = [
+            c for c in rp_state.clusters().values() if owned(c.lease_owner) and c.state == "Creating" and c.current_step
+        ]
+        if len(mid) == len(names):
+            return mid
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"only {len(mid)}/{len(names)} installs mid-flight {where}")
+        time.sleep(0.05)
 
 
 def backend_defaults() -> Any:
