@@ -11,7 +11,7 @@ import uuid
 import pytest
 
 from aro.api.kind import Claim
-from aro.database.claims import CLAIMS, STALE_SECONDS, ClaimRefused, Claims, claim_key, dropped, holder_of
+from aro.database.claims import CLAIMS, STALE_SECONDS, ClaimRefused, Claims, claim_key, holder_of, not_named
 from aro.database.store import Store
 
 SUB = "sub1"
@@ -150,6 +150,7 @@ async def test_release_drops_only_the_holders_claims(store: Store) -> None:
     assert [d["holder"] for d in await claim_docs(store)] == [holder("two")]
 
 
-def test_dropped_is_what_an_update_gives_up() -> None:
+def test_not_named_is_what_an_update_gives_up_or_gains() -> None:
     old = [subnet("/vnet/a"), subnet("/vnet/b"), Claim("x", "v", "", "", check_only=True)]
-    assert dropped(old, [subnet("/VNET/A"), subnet("/vnet/c")]) == [subnet("/vnet/b")]
+    assert not_named(old, [subnet("/VNET/A"), subnet("/vnet/c")]) == [subnet("/vnet/b")]
+    assert not_named([subnet("/VNET/A"), subnet("/vnet/c")], old) == [subnet("/vnet/c")]

@@ -69,10 +69,11 @@ def holder_exists(store: Store) -> HolderHolds:
     return exists
 
 
-def dropped(old: Sequence[Claim], new: Sequence[Claim]) -> list[Claim]:
-    """The claims of ``old`` that ``new`` gives up (what an update releases after its write)."""
-    keep = {claim_key(c) for c in new}
-    return [c for c in old if not c.check_only and claim_key(c) not in keep]
+def not_named(claims: Sequence[Claim], by: Sequence[Claim]) -> list[Claim]:
+    """The claims of ``claims`` whose value ``by`` does not name: an update gains ``not_named(new, old)``
+    (claimed before its write) and gives up ``not_named(old, new)`` (released after it)."""
+    named = {claim_key(c) for c in by}
+    return [c for c in claims if not c.check_only and claim_key(c) not in named]
 
 
 class ClaimRefused(Exception):

@@ -30,7 +30,7 @@ from aro.api.template import template
 from aro.api.version import ActionRenderer, AsyncAction, ValidationContext
 from aro.database import Conflict, Doc, PreconditionFailed, retry_on_precondition_failed
 from aro.database.asyncoperations import AsyncOperations, new_operation
-from aro.database.claims import Claims, dropped
+from aro.database.claims import Claims, not_named
 from aro.database.codec import SealedCodec
 from aro.database.containers import partition_of
 from aro.database.documents import OperationDocument, ResourceDocument, SubscriptionDocument
@@ -279,16 +279,14 @@ async def put_or_patch(arm: ArmRequest, kind: ResourceKind[Any], patch: bool) ->
         new.id, new.name, new.type = current.id, current.name, kind.type
         new.system_data = system_data(arm.request, current.system_data, creating=False)
         await require_capabilities(arm, kind, new, current, parent)
-        wanted = claims_of(kind, new, path.parent_key)
-        taken = await claim(services, kind, path.partition, path.key, wanted)
+        held, wanted = claims_of(kind, current, path.parent_key), claims_of(kind, new, path.parent_key)
+        taken = await claim(services, kind, path.partition, path.key, not_named(wanted, held))
         try:
             written = await w.begin(doc, new, Request.UPDATE)
         except BaseException:
             await Claims(services.store).undo(taken)
             raise
-        await release(
-            services, kind, path.partition, path.key, dropped(claims_of(kind, current, path.parent_key), wanted)
-        )
+        await release(services, kind, path.partition, path.key, not_named(held, wanted))
         return kind.patch_status if patch else 200, written, new
 
     status, doc, written_hub = await w.run(attempt)
