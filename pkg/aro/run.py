@@ -122,9 +122,7 @@ def wake_receiver(sock: socket.socket, store: Store) -> Callable[[], None]:
             except OSError:
                 loop.remove_reader(sock.fileno())
                 return
-            notify = getattr(store, "notify", None)
-            if callable(notify):
-                notify(data.decode(errors="replace"))
+            store.notify(data.decode(errors="replace"))
 
     loop.add_reader(sock.fileno(), readable)
 

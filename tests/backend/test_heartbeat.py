@@ -47,6 +47,9 @@ class FaultyStore:
     def on_claimable(self, callback: Callable[[str], None]) -> None:
         self.store.on_claimable(callback)
 
+    def notify(self, container: str) -> None:
+        self.store.notify(container)
+
     async def close(self) -> None:
         await self.store.close()
 

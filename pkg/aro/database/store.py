@@ -214,4 +214,9 @@ class Store(Protocol):
         (lets the backend pick up local writes at once)."""
         ...
 
+    def notify(self, container: str) -> None:
+        """Call the ``on_claimable`` callbacks as a claimable write to ``container`` would (a write another
+        process made, which it said so: `aro rp`'s wake-up channel)."""
+        ...
+
     async def close(self) -> None: ...
