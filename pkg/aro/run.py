@@ -101,15 +101,9 @@ def wake_sender(sock: socket.socket) -> Callable[[str], None]:
     return send
 
 
-def _sync(undo: Callable[[], None]) -> Callable[[], Awaitable[None]]:
-    async def run() -> None:
-        undo()
-
-    return run
-
-
-def wake_receiver(sock: socket.socket, store: Store) -> Callable[[], None]:
-    """Wake this process's pool (its claimable-write listeners) on each datagram; returns the undo."""
+def wake_receiver(sock: socket.socket, store: Store) -> Callable[[], Awaitable[None]]:
+    """Wake this process's pool (its claimable-write listeners) on each datagram; returns the undo (for the
+    process's closing list)."""
     loop = asyncio.get_running_loop()
     sock.setblocking(False)
 
@@ -126,7 +120,7 @@ def wake_receiver(sock: socket.socket, store: Store) -> Callable[[], None]:
 
     loop.add_reader(sock.fileno(), readable)
 
-    def undo() -> None:
+    async def undo() -> None:
         loop.remove_reader(sock.fileno())
 
     return undo
@@ -524,7 +518,7 @@ async def run_rp(
             pool, monitor = make_pool(config, store, sealer, cloud, metrics, served, catalogs, ledger, jobs)
             sweeper = LedgerSweeper(ledger)
             if inherited.wake is not None:
-                closing.append(_sync(wake_receiver(inherited.wake, store)))
+                closing.append(wake_receiver(inherited.wake, store))
             await pool.start()
             await monitor.start()
             await sweeper.start()
