@@ -18,15 +18,16 @@ from aro.database import Container, Doc, StoreError
 from aro.database.sqlite import SQLiteStore
 from aro.env.config import BackendConfig
 from tests.database.targets import CONTAINERS, ITEMS
+from tests.fixtures.store import StoreWrapper
 
 Renew = Callable[[Container, Doc, str, float], Awaitable[Doc]]
 
 
-class FaultyStore:
+class FaultyStore(StoreWrapper):
     """The store, with ``renew`` in place of its containers' ``renew_lease`` (counting the calls)."""
 
     def __init__(self, store: SQLiteStore, renew: Renew) -> None:
-        self.store = store
+        super().__init__(store)
         self.renew = renew
         self.renewals = 0
 
@@ -43,15 +44,6 @@ class FaultyStore:
                 return await outer.renew(inner, doc, owner, lease_seconds)
 
         return Faulty()  # type: ignore[return-value]
-
-    def on_claimable(self, callback: Callable[[str], None]) -> None:
-        self.store.on_claimable(callback)
-
-    def notify(self, container: str) -> None:
-        self.store.notify(container)
-
-    async def close(self) -> None:
-        await self.store.close()
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ from aro.database import Container, Doc
 from aro.database.sqlite import SQLiteStore
 from aro.env.config import BackendConfig
 from tests.database.targets import CONTAINERS, ITEMS
+from tests.fixtures.store import StoreWrapper
 
 
 @pytest.fixture
@@ -104,11 +105,11 @@ async def test_shutdown_lets_steps_finish_then_releases_the_rest(store: SQLiteSt
     assert claimed is not None, "released work is claimable again at once"
 
 
-class CountingStore:
+class CountingStore(StoreWrapper):
     """The store, counting the claim round trips of its containers (and how many owners each offered)."""
 
     def __init__(self, store: SQLiteStore) -> None:
-        self.store = store
+        super().__init__(store)
         self.batches: list[int] = []
 
     def container(self, name: str) -> Container:
@@ -128,15 +129,6 @@ class CountingStore:
                 return await inner.dequeue_many(owners, lease_seconds)
 
         return Counting()  # type: ignore[return-value]
-
-    def on_claimable(self, callback: Callable[[str], None]) -> None:
-        self.store.on_claimable(callback)
-
-    def notify(self, container: str) -> None:
-        self.store.notify(container)
-
-    async def close(self) -> None:
-        await self.store.close()
 
 
 async def test_claims_come_in_batches_up_to_the_free_workers(store: SQLiteStore) -> None:
