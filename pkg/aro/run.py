@@ -325,13 +325,13 @@ def identity_for(config: Config, ledger: Ledger, sealer: Sealer) -> tuple[Identi
     names = ClaimNames(oidc.username_claim, oidc.organization_claim, oidc.groups_claim)
     if config.mode is Mode.DEVELOPMENT:
         issuer = DevelopmentIssuer(sealer.derive("ledger-token"), config.ledger.token_seconds)
-        return Identity(issuer, ledger.organizations, config.ledger.sre_groups, names), issuer
+        return Identity(issuer, ledger.organizations, config.ledger.sre_groups, names, accounts=ledger.accounts), issuer
     if not oidc.issuer:
         log.warning("ledger.oidc.issuer is not set: the account ledger's API refuses every request")
         reason = "This RP has no token issuer configured (ledger.oidc.issuer)"
-        return Identity(None, ledger.organizations, config.ledger.sre_groups, names, reason), None
+        return Identity(None, ledger.organizations, config.ledger.sre_groups, names, reason, ledger.accounts), None
     verifier = OidcVerifier(oidc.issuer, oidc.audience, oidc.jwks_url, oidc.ca_file)
-    return Identity(verifier, ledger.organizations, config.ledger.sre_groups, names), None
+    return Identity(verifier, ledger.organizations, config.ledger.sre_groups, names, accounts=ledger.accounts), None
 
 
 def make_inspector(

@@ -17,10 +17,11 @@ import pytest
 from aro.api.cluster import OpenShiftCluster
 from aro.api.resource import SystemData
 from aro.database import Store
-from aro.database.containers import ALL, LEDGER_SUBSCRIPTIONS
+from aro.database.containers import ALL, LEDGER_ACCOUNTS, LEDGER_SUBSCRIPTIONS
 from aro.database.cosmos import CosmosStore
 from aro.database.query import Query
 from aro.database.sqlite import SQLiteStore
+from aro.ledger.accounts import Accounts, account_id
 from aro.ledger.model import CLASSIC_PLAN, Status
 from aro.ledger.service import Ledger, LedgerSettings
 from aro.ledger.subscriptions import ClusterRecord
@@ -219,12 +220,32 @@ async def test_a_resumed_reserve_never_makes_a_second_subscription(ledger: Ledge
     assert sub["creator"]["username"] == "alice@example.com" and sub["cloud_account_id"] == AZURE_SUB
     org = await ledger.organizations.for_tenant(TENANT)
     assert sub["organization_id"] == org["id"] == ref.organization_id  # the default tenant's (not registered)
+    creator = await ledger.accounts.get(sub["creator"]["id"], org["id"])  # the creator link resolves
+    assert creator is not None and creator["account"]["username"] == "alice@example.com"
 
     # every other step is a no-op before reserve, and none runs without a ledger
     bare = Ctx(hub, StepEnv(store, None, Timeouts()))  # type: ignore[arg-type]
     for step in (steps.reserve("a.b"), steps.activate("a.c"), steps.release("a.d"), steps.record_console("a.e")):
         await step.fn(bare)
     assert bare.saves == 0 and len(await all_subscriptions(store)) == 1
+
+
+async def test_an_account_is_recorded_once_however_many_first_sights_race(ledger: Ledger, store: Store) -> None:
+    org = (await ledger.organizations.for_tenant(TENANT))["id"]
+    other = (await ledger.organizations.for_tenant("7f1c2d3e-0000-4000-8000-000000000002"))["id"]
+    processes = [Accounts(store) for _ in range(10)]  # each with a cache of its own, as separate frontends
+    await asyncio.gather(*(a.record(org, "alice@example.com") for a in processes for _ in range(2)))
+    await processes[0].record(other, "alice@example.com")  # the same user name in another organization
+    await processes[0].record(org, "bad\x00name")  # not a user name: not recorded
+    docs = await store.container(LEDGER_ACCOUNTS.name).query(Query(limit=100))
+    assert sorted((d["partitionKey"], d["account"]["username"]) for d in docs) == sorted(
+        [(org, "alice@example.com"), (other, "alice@example.com")]
+    )
+    mine = await ledger.accounts.get(account_id(org, "alice@example.com"))
+    assert mine is not None and mine["account"]["organization"]["id"] == org
+    assert mine["account"]["email"] == "alice@example.com"
+    assert account_id(org, "alice@example.com") != account_id(other, "alice@example.com")
+    assert await ledger.accounts.get(account_id(org, "alice@example.com"), other) is None
 
 
 async def _no_api(ctx: Any) -> Any:

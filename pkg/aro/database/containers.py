@@ -18,9 +18,10 @@ from aro.database.store import ContainerSpec
 SUBSCRIPTIONS = ContainerSpec("subscriptions", claim_path=("deleting",), claim_values=frozenset({True}))
 ASYNC_OPERATIONS = ContainerSpec("asyncOperations", default_ttl=7 * 24 * 3600)
 BILLING = ContainerSpec("billing")
-# The account ledger (``aro.ledger``): AMS-style organizations, subscriptions and labels. A subscription's
-# AMS fields that ``search`` and ``order`` name (``aro.ledger.fields`` types them) are under "subscription";
-# each is an order path (on Cosmos DB a composite index (path, id): deploy/aro.json declares the same).
+# The account ledger (``aro.ledger``): AMS-style organizations, subscriptions, labels and accounts. The AMS
+# fields that ``search`` and ``order`` name (``aro.ledger.fields`` types them) are under the document's
+# "subscription", "organization" or "account"; each is an order path (on Cosmos DB a composite index
+# (path, id): deploy/aro.json declares the same).
 LEDGER_SUBSCRIPTION_FIELDS = (
     "id",
     "cluster_id",
@@ -44,13 +45,23 @@ LEDGER_SUBSCRIPTION_FIELDS = (
     "updated_at",
     "last_telemetry_date",
 )
-LEDGER_ORGANIZATIONS = ContainerSpec("ledgerOrganizations")
+LEDGER_ORGANIZATION_FIELDS = ("id", "name", "external_id", "created_at", "updated_at")
+LEDGER_ACCOUNT_FIELDS = ("id", "username", "email", "organization.id", "created_at", "updated_at")
+
+
+def _order_paths(root: str, names: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
+    return tuple((root, *name.split(".")) for name in names)
+
+
+LEDGER_ORGANIZATIONS = ContainerSpec(
+    "ledgerOrganizations", order_paths=_order_paths("organization", LEDGER_ORGANIZATION_FIELDS)
+)
 LEDGER_SUBSCRIPTIONS = ContainerSpec(
-    "ledgerSubscriptions",
-    order_paths=tuple(("subscription", *name.split(".")) for name in LEDGER_SUBSCRIPTION_FIELDS),
+    "ledgerSubscriptions", order_paths=_order_paths("subscription", LEDGER_SUBSCRIPTION_FIELDS)
 )
 LEDGER_LABELS = ContainerSpec("ledgerLabels")
-LEDGER = (LEDGER_ORGANIZATIONS, LEDGER_SUBSCRIPTIONS, LEDGER_LABELS)
+LEDGER_ACCOUNTS = ContainerSpec("ledgerAccounts", order_paths=_order_paths("account", LEDGER_ACCOUNT_FIELDS))
+LEDGER = (LEDGER_ORGANIZATIONS, LEDGER_SUBSCRIPTIONS, LEDGER_LABELS, LEDGER_ACCOUNTS)
 # The backplane's managed jobs (``aro.backplane.jobs``), partitioned by the backplane cluster id: a job is
 # backend work while it is ``active`` (admitted and not ended); a finished job and its log chunks carry a
 # ``ttl`` (backplane.keepJobsSeconds).

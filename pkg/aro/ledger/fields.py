@@ -2,8 +2,8 @@
 ``order`` (``plan.id``, ``creator.username``), each with the document path it reads and its type (which
 decides how a literal is read: ``managed = 't'``).
 
-A subscription document is ``{id, partitionKey: <organization id>, key, subscription: {<the AMS object,
-snake_case, as rendered>}, heartbeat}``; the AMS names map into ``subscription``.
+Each document holds its AMS object (snake_case, as rendered) under one field -- ``subscription``,
+``organization`` or ``account`` -- and the AMS names map into it.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-from aro.database.containers import LEDGER_SUBSCRIPTION_FIELDS
+from aro.database.containers import LEDGER_ACCOUNT_FIELDS, LEDGER_ORGANIZATION_FIELDS, LEDGER_SUBSCRIPTION_FIELDS
 from aro.database.query import Path, check_path
 
 
@@ -39,11 +39,15 @@ _TYPES = {
     "last_telemetry_date": FieldType.TIME,
 }
 
-# Every name is also an order path of the subscriptions' container (``LEDGER_SUBSCRIPTION_FIELDS``).
-SUBSCRIPTION_FIELDS: Mapping[str, Field] = {
-    name: Field(("subscription", *name.split(".")), _TYPES.get(name, FieldType.STRING))
-    for name in LEDGER_SUBSCRIPTION_FIELDS
-}
+
+def _fields(root: str, names: tuple[str, ...]) -> Mapping[str, Field]:
+    return {name: Field((root, *name.split(".")), _TYPES.get(name, FieldType.STRING)) for name in names}
+
+
+# Every name is also an order path of its container (``aro.database.containers``).
+SUBSCRIPTION_FIELDS = _fields("subscription", LEDGER_SUBSCRIPTION_FIELDS)
+ORGANIZATION_FIELDS = _fields("organization", LEDGER_ORGANIZATION_FIELDS)
+ACCOUNT_FIELDS = _fields("account", LEDGER_ACCOUNT_FIELDS)
 
 
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"  # every stored time: UTC, microseconds (compares as text)

@@ -8,7 +8,8 @@
 
 Either way the claims give the user name (``ledger.oidc.usernameClaim``, else ``sub``), the organization
 (``organizationClaim``: an organization id, or an Azure tenant id whose organization is used -- created if
-needed; else ``tid``) and the groups; members of ``ledger.sreGroups`` see every organization.
+needed; else ``tid``) and the groups; members of ``ledger.sreGroups`` see every organization. A caller is
+recorded as an account of its organization the first time it is seen (``aro.ledger.accounts``).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from typing import Any, Protocol
 import httpx
 import jwt
 
-from aro.ledger.ids import stable_id
+from aro.ledger.accounts import MAX_USERNAME, Accounts, account_id
 from aro.ledger.model import LedgerError, clean_text
 from aro.ledger.organizations import Organizations
 
@@ -45,7 +46,7 @@ class Principal:
 
     @property
     def account_id(self) -> str:
-        return stable_id("account", self.username)
+        return account_id(self.organization_id, self.username)
 
     def may_see(self, organization_id: str) -> bool:
         return self.sre or organization_id == self.organization_id
@@ -187,9 +188,11 @@ class Identity:
         sre_groups: Sequence[str],
         names: ClaimNames = ClaimNames(),
         missing_reason: str = "",
+        accounts: Accounts | None = None,
     ) -> None:
         self.verifier = verifier
         self.organizations = organizations
+        self.accounts = accounts  # None: callers are not recorded as accounts
         self.sre_groups = frozenset(sre_groups)
         self.names = names
         self.missing_reason = missing_reason  # why there is no verifier (production without an issuer)
@@ -215,9 +218,12 @@ class Identity:
             raise unauthorized(f"The access token's organization '{org_claim[:64]}' does not exist")
         raw_groups = claims.get(self.names.groups) or []
         groups = frozenset(str(g)[:256] for g in raw_groups[:100]) if isinstance(raw_groups, list) else frozenset()
-        return Principal(
-            username=clean_text(username, "user name", 256),
+        principal = Principal(
+            username=clean_text(username, "user name", MAX_USERNAME),
             organization_id=org["id"],
             groups=groups,
             sre=bool(groups & self.sre_groups),
         )
+        if self.accounts is not None:
+            await self.accounts.record(principal.organization_id, principal.username)
+        return principal

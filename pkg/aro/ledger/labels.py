@@ -7,17 +7,21 @@ document (the store's unique key decides, never a read-then-write).
 
 from __future__ import annotations
 
+import builtins
 import time
+from collections.abc import Iterable
 from typing import Any
 
 from aro.api import capabilities
 from aro.database import Conflict, Doc, NotFound, PreconditionFailed, Store, retry_on_precondition_failed
 from aro.database.containers import LEDGER_LABELS
+from aro.database.query import MAX_LIMIT, And, Compare, In, Query
 from aro.ledger.fields import ams_time
 from aro.ledger.ids import new_id
 from aro.ledger.model import LABEL_KEY, MAX_LABEL_VALUE, LedgerError, OwnerType, clean_text, label_key
 
 MAX_LABELS = 100  # per owner (AMS's label list does not page: a bounded list)
+IN_CHUNK = 100  # subscriptions asked for in one query
 
 
 class Labels:
@@ -29,6 +33,38 @@ class Labels:
             prefix=label_key(owner, owner_id, ""), partition_key=organization_id, max_items=MAX_LABELS
         )
         return page.items
+
+    async def of_subscriptions(self, subscriptions: Iterable[tuple[str, str]]) -> dict[str, builtins.list[Doc]]:
+        """The labels of many subscriptions, given as ``(organization id, subscription id)``: by subscription
+        id, each list as ``list`` gives one subscription's (sorted by key, at most MAX_LABELS; ``[]`` for one
+        without). A query per IN_CHUNK subscriptions -- in their organization's partition when they share
+        one -- rather than one per subscription (an AMS list with ``fetchLabels``)."""
+        wanted = set(subscriptions)
+        found: dict[str, list[Doc]] = {sub_id: [] for _, sub_id in wanted}
+        pairs = sorted(wanted)
+        for start in range(0, len(pairs), IN_CHUNK):
+            chunk = pairs[start : start + IN_CHUNK]
+            organizations = {org_id for org_id, _ in chunk}
+            partition = organizations.pop() if len(organizations) == 1 else None
+            where = And(
+                (
+                    Compare(("label", "type"), "=", OwnerType.SUBSCRIPTION.value),
+                    In(("label", "subscription_id"), tuple(sorted({sub_id for _, sub_id in chunk}))),
+                )
+            )
+            bound = len(chunk) * MAX_LABELS
+            for offset in range(0, bound, MAX_LIMIT):  # pages in the stores' id order, rarely more than one
+                limit = min(MAX_LIMIT, bound - offset)
+                docs = await self.container.query(Query(where, offset=offset, limit=limit), partition_key=partition)
+                for doc in docs:
+                    if (doc["partitionKey"], doc["label"]["subscription_id"]) in wanted:
+                        found[doc["label"]["subscription_id"]].append(doc)
+                if len(docs) < limit:
+                    break
+        for docs in found.values():
+            docs.sort(key=lambda d: str(d["label"]["key"]))
+            del docs[MAX_LABELS:]
+        return found
 
     async def get(self, owner: OwnerType, owner_id: str, organization_id: str, key: str) -> Doc | None:
         return await self.container.get_by_key(label_key(owner, owner_id, key), organization_id)

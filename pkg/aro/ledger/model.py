@@ -17,8 +17,10 @@ Containers (every document ``{id, partitionKey, key, ...}``; ``key`` unique with
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from types import MappingProxyType
 from typing import Any
 
 from aro.database.store import Doc
@@ -48,21 +50,31 @@ class Provenance(StrEnum):
 class Plan:
     type: str
     category: str
+    name: str = ""  # human readable: in the catalog (``…/plans``), not in a subscription's link
 
     @property
     def id(self) -> str:
         return f"{self.type}-{self.category}" if self.category else self.type
 
     def render(self) -> dict[str, str]:
+        """The link a subscription carries: ``{id, kind, href, type, category?}``."""
         body = {"id": self.id, "kind": "Plan", "href": f"{BASE}/plans/{self.id}", "type": self.type}
         if self.category:
             body["category"] = self.category
         return body
 
+    def render_full(self) -> dict[str, str]:
+        """The plan as ``…/plans/{id}`` serves it: the link and the name."""
+        return {**self.render(), "name": self.name}
 
-CLASSIC_PLAN = Plan("OCP", "ARO")
-HOSTED_PLAN = Plan("OCP", "ARO-HCP")
-UNSUBSCRIBED_PLAN = Plan("OCP", "")
+
+CLASSIC_PLAN = Plan("OCP", "ARO", "OpenShift Container Platform on Azure Red Hat OpenShift")
+HOSTED_PLAN = Plan("OCP", "ARO-HCP", "OpenShift Container Platform on Azure Red Hat OpenShift, hosted control planes")
+UNSUBSCRIBED_PLAN = Plan("OCP", "", "OpenShift Container Platform")
+# every plan a subscription can link to, by id in id order: what ``…/plans`` serves
+PLANS: Mapping[str, Plan] = MappingProxyType(
+    {p.id: p for p in sorted((CLASSIC_PLAN, HOSTED_PLAN, UNSUBSCRIBED_PLAN), key=lambda p: p.id)}
+)
 
 
 class LedgerError(Exception):
@@ -100,10 +112,6 @@ def subscription_key(sub: dict[str, Any]) -> str:
 
 def href(kind: str, id: str) -> str:
     return f"{BASE}/{kind}/{id}"
-
-
-def account_link(account_id: str, username: str) -> dict[str, str]:
-    return {"id": account_id, "kind": "Account", "href": href("accounts", account_id), "username": username}
 
 
 def render_subscription(doc: Doc) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from aro.database import Conflict, Doc, PreconditionFailed, Store
 from aro.database.containers import LEDGER_ORGANIZATIONS
+from aro.database.query import Query
 from aro.ledger.fields import ams_time
 from aro.ledger.ids import new_id, valid_id
 from aro.ledger.labels import Labels
@@ -37,6 +38,10 @@ class Organizations:
             return None
         doc = await self.container.get(ORGANIZATIONS_PARTITION, organization_id)
         return await self._seeded(doc) if doc is not None else None
+
+    async def search(self, query: Query) -> tuple[list[Doc], int]:
+        items = await self.container.query(query, partition_key=ORGANIZATIONS_PARTITION)
+        return items, await self.container.count_where(query.where, partition_key=ORGANIZATIONS_PARTITION)
 
     async def for_tenant(self, tenant_id: str) -> Doc:
         """The tenant's organization, created (with the default capabilities) when it has none."""

@@ -14,6 +14,7 @@ from aro.api import capabilities
 from aro.database import Doc, Store
 from aro.database.subscriptions import Subscriptions as AzureSubscriptions
 from aro.database.subscriptions import tenant_of
+from aro.ledger.accounts import Accounts
 from aro.ledger.labels import Labels
 from aro.ledger.organizations import Organizations, is_tenant_id
 from aro.ledger.subscriptions import Subscriptions
@@ -50,6 +51,7 @@ class Ledger:
         self.labels = Labels(store)
         self.organizations = Organizations(store, self.labels, settings.default_capabilities)
         self.subscriptions = Subscriptions(store)
+        self.accounts = Accounts(store)
         self.tokens = TelemetryTokens(sealer)
 
     async def tenant(self, azure_subscription_id: str) -> str:

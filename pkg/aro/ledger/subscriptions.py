@@ -24,15 +24,15 @@ from typing import Any
 from aro.database import Conflict, Doc, NotFound, PreconditionFailed, Store, retry_on_precondition_failed
 from aro.database.containers import LEDGER_SUBSCRIPTIONS
 from aro.database.query import And, Compare, Expr, Query
+from aro.ledger.accounts import account_link
 from aro.ledger.fields import ams_time
-from aro.ledger.ids import new_id, stable_id, valid_id
+from aro.ledger.ids import new_id, valid_id
 from aro.ledger.model import (
     UNSUBSCRIBED_PLAN,
     LedgerError,
     Plan,
     Provenance,
     Status,
-    account_link,
     subscription_key,
 )
 
@@ -52,10 +52,6 @@ class ClusterRecord:
     azure_subscription_id: str
     region: str
     creator: str = ""  # systemData.createdBy
-
-
-def account_id(username: str) -> str:
-    return stable_id("account", username)
 
 
 class Subscriptions:
@@ -104,7 +100,7 @@ class Subscriptions:
             "region_id": record.region,
             "provenance": Provenance.PROVISIONING.value,
             "support_level": "Premium",
-            "creator": account_link(account_id(record.creator), record.creator) if record.creator else None,
+            "creator": account_link(record.organization_id, record.creator) if record.creator else None,
         }
         doc: Doc = {
             "id": record.subscription_id,

@@ -79,6 +79,8 @@ class ClusterLedger(Generic[H]):
                 assert ref is not None
             hub = ctx.hub
             creator = hub.system_data.created_by if hub.system_data is not None else None
+            if creator:
+                await ledger.accounts.record(ref.organization_id, creator[:256])
             await ledger.subscriptions.reserve(
                 ClusterRecord(
                     subscription_id=ref.subscription_id,

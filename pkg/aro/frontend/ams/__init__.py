@@ -16,7 +16,7 @@ from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from aro.database import StoreError
-from aro.frontend.ams import accounts, labels, subscriptions, telemetry
+from aro.frontend.ams import accounts, labels, plans, subscriptions, telemetry
 from aro.frontend.ams.common import error_response
 from aro.frontend.services import Services
 from aro.ledger.model import LedgerError
@@ -29,7 +29,7 @@ PREFIX = "/api"
 def create_ams_app(services: Services) -> FastAPI:
     app = FastAPI(title="aro account ledger", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.services = services
-    for module in (subscriptions, labels, accounts, telemetry):
+    for module in (subscriptions, labels, accounts, plans, telemetry):
         app.include_router(module.router)
 
     @app.exception_handler(LedgerError)

@@ -1,5 +1,6 @@
-"""``/api/accounts_mgmt/v1/organizations/{id}`` and ``current_account`` (who the token is), and -- in
-development mode only, from loopback only -- ``POST /api/auth/token``, which `aro login` asks for a token."""
+"""``/api/accounts_mgmt/v1/organizations[/{id}]``, ``accounts[/{id}]`` and ``current_account`` (who the
+token is), and -- in development mode only, from loopback only -- ``POST /api/auth/token``, which `aro
+login` asks for a token. A caller sees its own organization and its accounts; an SRE sees every one."""
 
 from __future__ import annotations
 
@@ -10,13 +11,24 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from aro.frontend.ams.common import Caller, LedgerDep, answer, json_body
+from aro.database import Doc
+from aro.database.query import Compare, Query
+from aro.frontend.ams.common import Caller, LedgerDep, answer, json_body, search_list
 from aro.frontend.services import services_of
+from aro.ledger.accounts import render_account
+from aro.ledger.fields import ACCOUNT_FIELDS, ORGANIZATION_FIELDS
 from aro.ledger.model import LedgerError, OwnerType, href, not_found, render_organization
 
 router = APIRouter()
 _USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}\Z")
 _GROUP = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}\Z")
+
+
+@router.get("/accounts_mgmt/v1/organizations", summary="Search organizations")
+async def list_organizations(request: Request, ledger: LedgerDep, principal: Caller) -> Response:
+    scope = None if principal.sre else Compare(("organization", "id"), "=", principal.organization_id)
+    orgs = ledger.organizations
+    return await search_list(request, "Organization", ORGANIZATION_FIELDS, orgs.search, render_organization, scope)
 
 
 @router.get("/accounts_mgmt/v1/organizations/{organization_id}", summary="Get an organization")
@@ -32,22 +44,42 @@ async def get_organization(organization_id: str, ledger: LedgerDep, principal: C
     return answer(body)
 
 
+@router.get("/accounts_mgmt/v1/accounts", summary="Search accounts")
+async def list_accounts(request: Request, ledger: LedgerDep, principal: Caller) -> Response:
+    async def run(query: Query) -> tuple[list[Doc], int]:
+        return await ledger.accounts.search(query, None if principal.sre else principal.organization_id)
+
+    return await search_list(request, "Account", ACCOUNT_FIELDS, run, render_account)
+
+
+@router.get("/accounts_mgmt/v1/accounts/{account_id}", summary="Get an account")
+async def get_account(account_id: str, ledger: LedgerDep, principal: Caller) -> Response:
+    doc = await ledger.accounts.get(account_id, None if principal.sre else principal.organization_id)
+    if doc is None:
+        raise not_found("Account", account_id)
+    return answer(render_account(doc))
+
+
 @router.get("/accounts_mgmt/v1/current_account", summary="The account of the token")
 async def current_account(ledger: LedgerDep, principal: Caller) -> Response:
-    org = await ledger.organizations.get(principal.organization_id)
-    organization: dict[str, Any] = {"id": principal.organization_id, "kind": "Organization"}
-    organization["href"] = href("organizations", principal.organization_id)
-    if org is not None:
-        organization.update(name=org["organization"]["name"], external_id=org["organization"]["external_id"])
-    return answer(
-        {
+    doc = await ledger.accounts.get(principal.account_id, principal.organization_id)
+    body: dict[str, Any] = (
+        render_account(doc)
+        if doc is not None
+        else {
             "id": principal.account_id,
             "kind": "Account",
             "href": href("accounts", principal.account_id),
             "username": principal.username,
-            "organization": organization,
         }
     )
+    organization: dict[str, Any] = {"id": principal.organization_id, "kind": "Organization"}
+    organization["href"] = href("organizations", principal.organization_id)
+    org = await ledger.organizations.get(principal.organization_id)
+    if org is not None:
+        organization.update(name=org["organization"]["name"], external_id=org["organization"]["external_id"])
+    body["organization"] = organization
+    return answer(body)
 
 
 def _loopback(request: Request) -> bool:

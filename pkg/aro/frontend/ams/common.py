@@ -4,16 +4,20 @@ bodies and query parameters, and every answer and error in OCM's shapes."""
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.responses import JSONResponse, Response
 
-from aro.database.query import MAX_LIMIT
+from aro.database import Doc, UnsupportedQuery
+from aro.database.query import MAX_LIMIT, And, Expr, Query
 from aro.frontend.body import BodyError, plain_answer, read_json
 from aro.frontend.services import services_of
+from aro.ledger.fields import Field
 from aro.ledger.identity import Principal
-from aro.ledger.model import LedgerError
+from aro.ledger.model import LedgerError, list_body, project
+from aro.ledger.search import SearchError, parse_order, parse_search
 from aro.ledger.service import Ledger
 
 MAX_PAGE = 1_000_000
@@ -86,3 +90,41 @@ def fields_param(request: Request) -> list[tuple[str, ...]] | None:
     if len(names) > 50 or not all(_FIELD.match(n) for n in names):
         raise LedgerError(400, "Parameter 'fields' must be a comma-separated list of field names")
     return [tuple(n.split(".")) for n in names]
+
+
+DEFAULT_ORDER = "created_at desc"
+Run = Callable[[Query], Awaitable[tuple[list[Doc], int]]]
+Decorate = Callable[[list[dict[str, Any]]], Awaitable[None]]
+
+
+async def search_list(
+    request: Request,
+    kind: str,
+    fields: Mapping[str, Field],
+    run: Run,
+    render: Callable[[Doc], dict[str, Any]],
+    scope: Expr | None = None,
+    decorate: Decorate | None = None,
+) -> Response:
+    """One AMS list: ``search`` (within ``scope``, when given), ``order``, ``page``, ``size`` and ``fields``,
+    answered as ``{kind: "<kind>List", page, size, total, items}``; ``decorate`` adds to the rendered items
+    before ``fields`` picks from them."""
+    page, size = paging(request)
+    projection = fields_param(request)
+    try:
+        where = parse_search(request.query_params.get("search", ""), fields)
+        order = parse_order(request.query_params.get("order") or DEFAULT_ORDER, fields)
+    except SearchError as e:
+        raise LedgerError(400, str(e)) from None
+    if scope is not None:
+        where = scope if where is None else And((scope, where))
+    try:
+        docs, total = await run(Query(where, order, offset=(page - 1) * size, limit=max(size, 1)))
+    except UnsupportedQuery as e:  # Cosmos DB: an order of several fields
+        raise LedgerError(400, f"Parameter 'order' cannot be served by this store: {e}") from None
+    items = [render(d) for d in docs[:size]]
+    if decorate is not None:
+        await decorate(items)
+    if projection is not None:
+        items = [project(i, projection) for i in items]
+    return answer(list_body(f"{kind}List", items, page, total))

@@ -4,6 +4,8 @@ The list takes ``search`` (AMS's filter language, ``aro.ledger.search``), ``orde
 ``page`` (from 1), ``size`` (default 100, at most 1000; 0: only the total) and ``fields``; it answers
 ``{kind: "SubscriptionList", page, size, total, items}``. A caller sees its own organization's
 subscriptions; an SRE sees every organization's. A subscription of another organization is 404 to others.
+With ``fetchLabels=true`` the list and the get add to each subscription its ``labels`` (as its labels route
+renders them, sorted by key); the list fetches them for the whole page at once.
 
 PATCH takes ``display_name`` from the organization; an SRE may also set ``status``, ``console_url``,
 ``external_cluster_id`` and ``support_level``. DELETE is an SRE's (its labels go with it).
@@ -17,9 +19,9 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from aro.database import Conflict, Doc, UnsupportedQuery
+from aro.database import Conflict, Doc
 from aro.database.query import Query
-from aro.frontend.ams.common import Caller, LedgerDep, answer, fields_param, json_body, paging, require_sre
+from aro.frontend.ams.common import Caller, LedgerDep, answer, fields_param, json_body, require_sre, search_list
 from aro.ledger.fields import SUBSCRIPTION_FIELDS, ams_time
 from aro.ledger.identity import Principal
 from aro.ledger.model import (
@@ -27,40 +29,43 @@ from aro.ledger.model import (
     OwnerType,
     Status,
     clean_text,
-    list_body,
     not_found,
     project,
+    render_label,
     render_subscription,
 )
-from aro.ledger.search import SearchError, parse_order, parse_search
 from aro.ledger.service import Ledger
 from aro.ledger.telemetry import valid_cluster_id
 
 router = APIRouter()
 BASE = "/accounts_mgmt/v1/subscriptions"
-_DEFAULT_ORDER = "created_at desc"
 SUPPORT_LEVELS = ("Eval", "Standard", "Premium", "Self-Support", "None")
+
+
+def _fetch_labels(request: Request) -> bool:
+    """AMS's ``fetchLabels``: whether each subscription carries its labels (absent: no)."""
+    raw = request.query_params.get("fetchLabels")
+    if raw is None or raw == "false":
+        return False
+    if raw == "true":
+        return True
+    raise LedgerError(400, "Parameter 'fetchLabels' must be true or false")
 
 
 @router.get(BASE, summary="Search subscriptions")
 async def list_subscriptions(request: Request, ledger: LedgerDep, principal: Caller) -> Response:
-    page, size = paging(request)
-    fields = fields_param(request)
-    try:
-        where = parse_search(request.query_params.get("search", ""), SUBSCRIPTION_FIELDS)
-        order = parse_order(request.query_params.get("order") or _DEFAULT_ORDER, SUBSCRIPTION_FIELDS)
-    except SearchError as e:
-        raise LedgerError(400, str(e)) from None
-    scope = None if principal.sre else principal.organization_id
-    query = Query(where, order, offset=(page - 1) * size, limit=max(size, 1))
-    try:
-        docs, total = await ledger.subscriptions.search(query, scope)
-    except UnsupportedQuery as e:  # Cosmos DB: an order of several fields
-        raise LedgerError(400, f"Parameter 'order' cannot be served by this store: {e}") from None
-    items = [render_subscription(d) for d in docs[:size]]
-    if fields is not None:
-        items = [project(i, fields) for i in items]
-    return answer(list_body("SubscriptionList", items, page, total))
+    fetch_labels = _fetch_labels(request)
+
+    async def run(query: Query) -> tuple[list[Doc], int]:
+        return await ledger.subscriptions.search(query, None if principal.sre else principal.organization_id)
+
+    async def with_labels(items: list[dict[str, Any]]) -> None:
+        labels = await ledger.labels.of_subscriptions((i["organization_id"], i["id"]) for i in items)
+        for item in items:
+            item["labels"] = [render_label(label) for label in labels[item["id"]]]
+
+    decorate = with_labels if fetch_labels else None
+    return await search_list(request, "Subscription", SUBSCRIPTION_FIELDS, run, render_subscription, None, decorate)
 
 
 async def _visible(ledger: Ledger, principal: Principal, subscription_id: str) -> Doc:
@@ -73,8 +78,12 @@ async def _visible(ledger: Ledger, principal: Principal, subscription_id: str) -
 
 @router.get(BASE + "/{subscription_id}", summary="Get a subscription")
 async def get_subscription(subscription_id: str, request: Request, ledger: LedgerDep, principal: Caller) -> Response:
-    body = render_subscription(await _visible(ledger, principal, subscription_id))
+    doc = await _visible(ledger, principal, subscription_id)
+    body = render_subscription(doc)
     fields = fields_param(request)
+    if _fetch_labels(request):
+        labels = await ledger.labels.list(OwnerType.SUBSCRIPTION, subscription_id, doc["partitionKey"])
+        body["labels"] = [render_label(label) for label in labels]
     return answer(project(body, fields) if fields is not None else body)
 
 
