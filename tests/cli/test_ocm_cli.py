@@ -276,6 +276,20 @@ def test_get_subscriptions_on_a_fresh_rp(aro: Aro) -> None:
     assert err.startswith("aro: No resource at") and "status: 404" in err
 
 
+def test_get_accounts_organizations_and_plans_by_name(aro: Aro) -> None:
+    assert aro("login", "--user", "jane.doe").returncode == 0
+    me = aro.ok("ocm", "whoami")
+    # the seed's way of finding a user's organization
+    found = aro.ok("ocm", "get", "accounts", "-p", "search=username = 'jane.doe'")
+    assert [a["organization"]["id"] for a in found["items"]] == [me["organization"]["id"]]
+    assert aro.ok("ocm", "get", "account", me["id"])["username"] == "jane.doe"
+    assert aro.ok("ocm", "get", "account")["id"] == me["id"]  # no ID: the token's own
+    assert aro.ok("ocm", "get", "organizations")["items"][0]["id"] == me["organization"]["id"]
+    assert aro.ok("ocm", "get", "plan", "OCP-ARO")["category"] == "ARO"
+    assert {p["id"] for p in aro.ok("ocm", "get", "plans")["items"]} == {"OCP", "OCP-ARO", "OCP-ARO-HCP"}
+    assert "'aro ocm get plan' needs an ID (or: aro ocm get plans)" in aro.fails(2, "ocm", "get", "plan")
+
+
 def test_bad_search_is_the_rps_400_naming_a_position(aro: Aro) -> None:
     assert aro("login").returncode == 0
     err = aro.fails(1, "ocm", "get", "subscriptions", "-p", "search=status = 'Active' and")

@@ -44,10 +44,11 @@ MAX_PARAMETER_VALUE = 4096
 MAX_BODY_BYTES = 1024 * 1024
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 LOGIN_ADVICE = "run 'aro login'"
-NOUNS = "subscriptions, subscription ID, organization ID, current_account, or a path /api/..."
+_COLLECTIONS = ("subscriptions", "organizations", "accounts", "plans")
+NOUNS = "subscriptions|organizations|accounts|plans [ID], subscription|organization|account|plan ID, current_account, or a path /api/..."
 _PATH_CHARS = re.compile(r"[A-Za-z0-9._~!$&'()*+,;=:@%/-]*\Z")
 _PARAMETER = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,63}\Z")
-_ID = re.compile(r"[0-9A-Za-z]{1,64}\Z")
+_ID = re.compile(r"[0-9A-Za-z][0-9A-Za-z-]{0,63}\Z")  # a plan id has dashes (OCP-ARO)
 _LOOPBACK = ("localhost", "127.0.0.1", "::1")
 
 
@@ -107,7 +108,7 @@ def check_path(path: str) -> str:
 
 def check_id(value: str) -> str:
     if not _ID.match(value):
-        raise UsageError(f"invalid ID {value[:80]!r}: an AMS id is 1-64 letters and digits")
+        raise UsageError(f"invalid ID {value[:80]!r}: an AMS id is 1-64 letters, digits and dashes")
     return value
 
 
@@ -118,17 +119,17 @@ def resource_path(target: str, id_: str | None) -> str:
             raise UsageError(f"a PATH takes no ID (got {id_[:80]!r}): put it in the path")
         return check_path(target)
     noun = target.lower()
-    if noun in ("current_account", "account"):
+    if noun == "current_account" or (noun == "account" and id_ is None):
         if id_ is not None:
             raise UsageError(f"'{target}' takes no ID: it is the account of your token")
         return f"{AMS}/current_account"
-    if noun in ("subscriptions", "subscription", "organizations", "organization"):
-        plural = noun if noun.endswith("s") else noun + "s"
+    plural = noun if noun.endswith("s") else noun + "s"
+    if plural in _COLLECTIONS:
         if id_ is not None:
             return f"{AMS}/{plural}/{check_id(id_)}"
-        if noun == "subscriptions":
-            return f"{AMS}/subscriptions"
-        raise UsageError(f"'aro ocm get {target}' needs an ID")
+        if noun == plural:
+            return f"{AMS}/{plural}"
+        raise UsageError(f"'aro ocm get {target}' needs an ID (or: aro ocm get {plural})")
     raise UsageError(f"unknown resource {target[:80]!r}: use {NOUNS}")
 
 
