@@ -1,7 +1,8 @@
 """Two AMS features of the ledger, through a real `aro rp`: the plan catalog (``…/plans[/{id}]``, which every
 subscription's ``plan.href`` resolves to) and ``fetchLabels`` on the subscriptions' list and get (each
 subscription with its own labels, as its labels route renders them; absent or ``false``: today's answer; any
-other value 400). And ``Labels.of_subscriptions`` -- the one query per page behind the list -- on both stores.
+other value 400), and the ``labels`` filter. And ``Labels.of_subscriptions`` -- the one query per page behind
+the list -- and ``Labels.subscriptions_labelled`` on both stores.
 """
 
 from __future__ import annotations
@@ -196,6 +197,33 @@ def test_fetch_labels_with_fields(orgs: tuple[Ocm, Ocm, Ocm, dict[str, str]]) ->
     assert one == {"id": ids["a1"], "kind": "Subscription", "href": f"{AMS}/subscriptions/{ids['a1']}", "labels": a1}
 
 
+# --- the labels filter -----------------------------------------------------------------------------------
+
+
+def _ids(ocm: Ocm, **params: Any) -> set[str]:
+    r = ocm.get("/subscriptions", **params)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["total"] == len(body["items"]), body
+    return {i["id"] for i in body["items"]}
+
+
+def test_labels_filter(orgs: tuple[Ocm, Ocm, Ocm, dict[str, str]]) -> None:
+    a, b, sre, ids = orgs
+    assert _ids(a, labels="team=blue") == {ids["a1"]}
+    assert _ids(a, labels="team") == {ids["a1"]}  # a bare key: any value; B's team=red is not A's to see
+    assert _ids(a, labels="team=red") == set()
+    assert _ids(b, labels="team") == {ids["b1"]}
+    assert _ids(sre, labels="team") == {ids["a1"], ids["b1"]}
+    assert _ids(sre, labels="team=blue,cost-center=42") == {ids["a1"]}  # every one of them
+    assert _ids(sre, labels="team=blue,ops=nope") == set()
+    assert _ids(sre, labels="team", search=f"organization_id = '{b.organization_id}'") == {ids["b1"]}
+    r = sre.get("/subscriptions", labels="team", size="0")
+    assert r.json()["total"] == 2 and r.json()["items"] == []
+    for bad in ("=blue", "team=blue,,x", ",".join(f"k{i}" for i in range(11)), "té=1"):
+        ocm_error(sre.get("/subscriptions", labels=bad), 400, "labels")
+
+
 # --- Labels.of_subscriptions on both stores --------------------------------------------------------------
 
 
@@ -252,3 +280,18 @@ async def test_labels_of_many_subscriptions(store: Store, monkeypatch: pytest.Mo
         [chunk] = [e for e in q.where.items if isinstance(e, In)]
         assert len(chunk.values) <= 2
     assert {pk for _, pk in queries} == {"org-a", "org-b"} and len(queries) > 2
+
+
+async def test_subscriptions_labelled_is_bounded(store: Store) -> None:  # noqa: F811
+    labels = Labels(store)
+    for owner, org, value in (("1" * 27, "org-a", "x"), ("2" * 27, "org-a", "y"), ("3" * 27, "org-b", "x")):
+        await labels.put(OwnerType.SUBSCRIPTION, owner, org, "tier", value, False)
+    await labels.put(OwnerType.ORGANIZATION, "org-a", "org-a", "tier", "x", False)  # not a subscription's
+    assert await labels.subscriptions_labelled("tier", None, None, 3) == {
+        ("org-a", "1" * 27),
+        ("org-a", "2" * 27),
+        ("org-b", "3" * 27),
+    }
+    assert await labels.subscriptions_labelled("tier", None, None, 2) is None  # more than the limit
+    assert await labels.subscriptions_labelled("tier", "x", "org-a", 1) == {("org-a", "1" * 27)}
+    assert await labels.subscriptions_labelled("tier", "z", None, 1) == set()

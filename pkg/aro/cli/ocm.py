@@ -45,7 +45,10 @@ MAX_BODY_BYTES = 1024 * 1024
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 LOGIN_ADVICE = "run 'aro login'"
 _COLLECTIONS = ("subscriptions", "organizations", "accounts", "plans")
-NOUNS = "subscriptions|organizations|accounts|plans [ID], subscription|organization|account|plan ID, current_account, or a path /api/..."
+NOUNS = (
+    "subscriptions|organizations|accounts|plans [ID], subscription|organization|account|plan ID, "
+    "current_account, or a path /api/..."
+)
 _PATH_CHARS = re.compile(r"[A-Za-z0-9._~!$&'()*+,;=:@%/-]*\Z")
 _PARAMETER = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,63}\Z")
 _ID = re.compile(r"[0-9A-Za-z][0-9A-Za-z-]{0,63}\Z")  # a plan id has dashes (OCP-ARO)

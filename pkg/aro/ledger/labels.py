@@ -15,7 +15,7 @@ from typing import Any
 from aro.api import capabilities
 from aro.database import Conflict, Doc, NotFound, PreconditionFailed, Store, retry_on_precondition_failed
 from aro.database.containers import LEDGER_LABELS
-from aro.database.query import MAX_LIMIT, And, Compare, In, Query
+from aro.database.query import MAX_LIMIT, And, Compare, Expr, In, Query
 from aro.ledger.fields import ams_time
 from aro.ledger.ids import new_id
 from aro.ledger.model import LABEL_KEY, MAX_LABEL_VALUE, LedgerError, OwnerType, clean_text, label_key
@@ -65,6 +65,25 @@ class Labels:
             docs.sort(key=lambda d: str(d["label"]["key"]))
             del docs[MAX_LABELS:]
         return found
+
+    async def subscriptions_labelled(
+        self, key: str, value: str | None, organization_id: str | None, limit: int
+    ) -> set[tuple[str, str]] | None:
+        """``(organization id, subscription id)`` of the subscriptions with label ``key`` (of ``value`` when
+        given), in one organization or in all; None when more than ``limit`` (at most MAX_LIMIT) have it
+        (AMS's ``labels`` filter of a subscription list)."""
+        parts: list[Expr] = [
+            Compare(("label", "type"), "=", OwnerType.SUBSCRIPTION.value),
+            Compare(("label", "key"), "=", key),
+        ]
+        if value is not None:
+            parts.append(Compare(("label", "value"), "=", value))
+        where = And(tuple(parts))
+        docs = await self.container.query(Query(where, limit=limit), partition_key=organization_id)
+        if len(docs) == limit:  # one more? (a query answers at most MAX_LIMIT: ask for the next one alone)
+            if await self.container.query(Query(where, offset=limit, limit=1), partition_key=organization_id):
+                return None
+        return {(d["partitionKey"], d["label"]["subscription_id"]) for d in docs}
 
     async def get(self, owner: OwnerType, owner_id: str, organization_id: str, key: str) -> Doc | None:
         return await self.container.get_by_key(label_key(owner, owner_id, key), organization_id)

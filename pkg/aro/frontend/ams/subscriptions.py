@@ -5,7 +5,8 @@ The list takes ``search`` (AMS's filter language, ``aro.ledger.search``), ``orde
 ``{kind: "SubscriptionList", page, size, total, items}``. A caller sees its own organization's
 subscriptions; an SRE sees every organization's. A subscription of another organization is 404 to others.
 With ``fetchLabels=true`` the list and the get add to each subscription its ``labels`` (as its labels route
-renders them, sorted by key); the list fetches them for the whole page at once.
+renders them, sorted by key); the list fetches them for the whole page at once. ``labels=KEY=VALUE,KEY``
+keeps the subscriptions that have every one of those labels (a bare key: with any value).
 
 PATCH takes ``display_name`` from the organization; an SRE may also set ``status``, ``console_url``,
 ``external_cluster_id`` and ``support_level``. DELETE is an SRE's (its labels go with it).
@@ -13,6 +14,7 @@ PATCH takes ``display_name`` from the organization; an SRE may also set ``status
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from typing import Any
 
@@ -20,11 +22,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from aro.database import Conflict, Doc
-from aro.database.query import Query
+from aro.database.query import MAX_LIMIT, And, Expr, In, Query
 from aro.frontend.ams.common import Caller, LedgerDep, answer, fields_param, json_body, require_sre, search_list
 from aro.ledger.fields import SUBSCRIPTION_FIELDS, ams_time
 from aro.ledger.identity import Principal
 from aro.ledger.model import (
+    LABEL_KEY,
+    MAX_LABEL_VALUE,
     LedgerError,
     OwnerType,
     Status,
@@ -40,6 +44,7 @@ from aro.ledger.telemetry import valid_cluster_id
 router = APIRouter()
 BASE = "/accounts_mgmt/v1/subscriptions"
 SUPPORT_LEVELS = ("Eval", "Standard", "Premium", "Self-Support", "None")
+MAX_LABEL_FILTERS = 10
 
 
 def _fetch_labels(request: Request) -> bool:
@@ -52,12 +57,50 @@ def _fetch_labels(request: Request) -> bool:
     raise LedgerError(400, "Parameter 'fetchLabels' must be true or false")
 
 
+def _labels_param(request: Request) -> list[tuple[str, str | None]]:
+    """AMS's ``labels``: ``KEY=VALUE`` (or a bare ``KEY``: any value), comma-separated, all of them wanted."""
+    raw = request.query_params.get("labels")
+    if not raw:
+        return []
+    out: list[tuple[str, str | None]] = []
+    for part in raw.split(","):
+        key, sep, value = part.partition("=")
+        key = key.strip()
+        if not LABEL_KEY.match(key) or len(value) > MAX_LABEL_VALUE:
+            raise LedgerError(400, "Parameter 'labels' must be a comma-separated list of KEY=VALUE or KEY")
+        out.append((key, value if sep else None))
+    if len(out) > MAX_LABEL_FILTERS:
+        raise LedgerError(400, f"Parameter 'labels' takes at most {MAX_LABEL_FILTERS} labels")
+    return out
+
+
+async def _labelled(ledger: Ledger, wanted: list[tuple[str, str | None]], scope: str | None) -> Expr | None:
+    """The subscriptions with every wanted label, as a filter on their ids; None when there are none."""
+    matched: set[tuple[str, str]] | None = None
+    for key, value in wanted:
+        found = await ledger.labels.subscriptions_labelled(key, value, scope, MAX_LIMIT)
+        if found is None:
+            raise LedgerError(400, f"More than {MAX_LIMIT} subscriptions have label '{key}': narrow it with a value")
+        matched = found if matched is None else matched & found
+        if not matched:
+            return None
+    assert matched is not None
+    return In(("subscription", "id"), tuple(sorted(sub_id for _, sub_id in matched)))
+
+
 @router.get(BASE, summary="Search subscriptions")
 async def list_subscriptions(request: Request, ledger: LedgerDep, principal: Caller) -> Response:
     fetch_labels = _fetch_labels(request)
+    wanted = _labels_param(request)
+    scope = None if principal.sre else principal.organization_id
 
     async def run(query: Query) -> tuple[list[Doc], int]:
-        return await ledger.subscriptions.search(query, None if principal.sre else principal.organization_id)
+        if wanted:
+            ids = await _labelled(ledger, wanted, scope)
+            if ids is None:
+                return [], 0
+            query = dataclasses.replace(query, where=ids if query.where is None else And((ids, query.where)))
+        return await ledger.subscriptions.search(query, scope)
 
     async def with_labels(items: list[dict[str, Any]]) -> None:
         labels = await ledger.labels.of_subscriptions((i["organization_id"], i["id"]) for i in items)
