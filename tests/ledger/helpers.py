@@ -1,8 +1,10 @@
 """Helpers of the ledger's end-to-end tests: an AMS client with a token from a real `aro rp`, waiting for a
-subscription to reach a status, the simulator's telemetry switch, and a hosted cluster body."""
+subscription to reach a status, the simulator's telemetry switch, a hosted cluster body, OCM's error
+envelope, and subscriptions filed the quick way (telemetry of unknown clusters) in two organizations."""
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import time
 import uuid
@@ -11,6 +13,8 @@ from typing import Any
 
 import httpx
 
+from aro.ledger.telemetry import TelemetryTokens
+from aro.util.crypto import Sealer
 from tests.conftest import RPProcess
 from tests.hcp.helpers import cluster_model
 
@@ -99,3 +103,40 @@ def installs_held(sim: httpx.Client) -> Iterator[None]:
         yield
     finally:
         sim.delete("/simulator/faults")
+
+
+def ocm_error(r: httpx.Response, status: int, *words: str) -> dict[str, Any]:
+    assert r.status_code == status, r.text
+    body = r.json()
+    assert body["kind"] == "Error" and body["id"] == str(status) and body["code"] == f"ACCT-MGMT-{status}", body
+    assert body["href"] == f"{AMS}/errors/{status}" and body["operation_id"], body
+    for word in words:
+        assert word in body["reason"], body
+    return dict(body)
+
+
+def report(rp: RPProcess, organization_id: str, external_id: str | None = None) -> str:
+    """File a subscription in an organization the quickest way: a telemetry report of an unknown cluster."""
+    key = base64.b64decode((rp.data_dir / "secret.key").read_text().strip())
+    token = TelemetryTokens(Sealer(key)).issue(organization_id)
+    external_id = external_id or str(uuid.uuid4())
+    with rp.client() as c:
+        r = c.post(
+            "/api/telemetry/v1/upload", json={"cluster_id": external_id}, headers={"Authorization": f"Bearer {token}"}
+        )
+        assert r.status_code == 204, r.text
+    return external_id
+
+
+def two_organizations(rp: RPProcess) -> tuple[Ocm, Ocm, Ocm, dict[str, str]]:
+    """alice of organization A (subscriptions a1 and a2), bob of B (b1) and sam, an SRE of a third; the
+    subscriptions filed by telemetry reports. Returns (alice, bob, sam, {name: subscription id})."""
+    a = Ocm(rp, "alice", str(uuid.uuid4()))
+    b = Ocm(rp, "bob", str(uuid.uuid4()))
+    sre = Ocm(rp, "sam", str(uuid.uuid4()), groups=("aro-sre",))
+    ids: dict[str, str] = {}
+    for name, who in (("a1", a), ("a2", a), ("b1", b)):
+        external = report(rp, who.organization_id)
+        [item] = who.subscriptions(f"external_cluster_id = '{external}'")["items"]
+        ids[name] = item["id"]
+    return a, b, sre, ids

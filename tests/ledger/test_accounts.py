@@ -14,8 +14,7 @@ from tests.conftest import RPProcess
 from tests.fixtures.clusters import cli_body
 from tests.frontend.conftest import StartRP
 from tests.frontend.helpers import Arm, cluster_path
-from tests.ledger.helpers import Ocm, register
-from tests.ledger.test_api import ocm_error
+from tests.ledger.helpers import Ocm, ocm_error, register
 
 
 @pytest.fixture(scope="module")

@@ -4,18 +4,11 @@ rules, labels, and every error in OCM's envelope with nothing changed."""
 
 from __future__ import annotations
 
-import base64
-import uuid
-from typing import Any
-
-import httpx
 import pytest
 
-from aro.ledger.telemetry import TelemetryTokens
-from aro.util.crypto import Sealer
 from tests.conftest import RPProcess
 from tests.frontend.conftest import StartRP
-from tests.ledger.helpers import AMS, Ocm
+from tests.ledger.helpers import AMS, Ocm, ocm_error, report, two_organizations
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -25,41 +18,10 @@ def rp(start_rp: StartRP) -> RPProcess:
     return start_rp()
 
 
-def ocm_error(r: httpx.Response, status: int, *words: str) -> dict[str, Any]:
-    assert r.status_code == status, r.text
-    body = r.json()
-    assert body["kind"] == "Error" and body["id"] == str(status) and body["code"] == f"ACCT-MGMT-{status}", body
-    assert body["href"] == f"{AMS}/errors/{status}" and body["operation_id"], body
-    for word in words:
-        assert word in body["reason"], body
-    return dict(body)
-
-
-def report(rp: RPProcess, organization_id: str, external_id: str | None = None) -> str:
-    """File a subscription in an organization the quickest way: a telemetry report of an unknown cluster."""
-    key = base64.b64decode((rp.data_dir / "secret.key").read_text().strip())
-    token = TelemetryTokens(Sealer(key)).issue(organization_id)
-    external_id = external_id or str(uuid.uuid4())
-    with rp.client() as c:
-        r = c.post(
-            "/api/telemetry/v1/upload", json={"cluster_id": external_id}, headers={"Authorization": f"Bearer {token}"}
-        )
-        assert r.status_code == 204, r.text
-    return external_id
-
-
 @pytest.fixture(scope="module")
 def orgs(rp: RPProcess) -> tuple[Ocm, Ocm, Ocm, dict[str, str]]:
     """Two organizations with subscriptions of their own (A: two, B: one) and an SRE."""
-    a = Ocm(rp, "alice", str(uuid.uuid4()))
-    b = Ocm(rp, "bob", str(uuid.uuid4()))
-    sre = Ocm(rp, "sam", str(uuid.uuid4()), groups=("aro-sre",))
-    ids: dict[str, str] = {}
-    for name, who in (("a1", a), ("a2", a), ("b1", b)):
-        external = report(rp, who.organization_id)
-        [item] = who.subscriptions(f"external_cluster_id = '{external}'")["items"]
-        ids[name] = item["id"]
-    return a, b, sre, ids
+    return two_organizations(rp)
 
 
 def test_tokens_are_required_and_checked(rp: RPProcess) -> None:

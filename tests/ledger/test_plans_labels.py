@@ -22,8 +22,7 @@ from tests.conftest import RPProcess
 from tests.fixtures.clusters import cli_body
 from tests.frontend.conftest import StartRP
 from tests.frontend.helpers import Arm, cluster_path
-from tests.ledger.helpers import AMS, HCP_VERSION, Ocm, hcp_body, hcp_path, register
-from tests.ledger.test_api import ocm_error, report
+from tests.ledger.helpers import AMS, HCP_VERSION, Ocm, hcp_body, hcp_path, ocm_error, register, two_organizations
 from tests.ledger.test_ledger import store  # noqa: F401  (SQLite and the local Cosmos DB server, reused)
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -39,14 +38,7 @@ def rp(start_rp: StartRP) -> RPProcess:
 @pytest.fixture(scope="module")
 def orgs(rp: RPProcess) -> Iterator[tuple[Ocm, Ocm, Ocm, dict[str, str]]]:
     """Two organizations (A: subscriptions a1 with three labels, a2 with none; B: b1 with one) and an SRE."""
-    a = Ocm(rp, "alice", str(uuid.uuid4()))
-    b = Ocm(rp, "bob", str(uuid.uuid4()))
-    sre = Ocm(rp, "sam", str(uuid.uuid4()), groups=("aro-sre",))
-    ids: dict[str, str] = {}
-    for name, who in (("a1", a), ("a2", a), ("b1", b)):
-        external = report(rp, who.organization_id)
-        [item] = who.subscriptions(f"external_cluster_id = '{external}'")["items"]
-        ids[name] = item["id"]
+    a, b, sre, ids = two_organizations(rp)
     for who, sub, key, value, internal in (
         (a, "a1", "team", "blue", False),  # posted out of key order
         (a, "a1", "cost-center", "42", False),
