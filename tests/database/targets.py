@@ -9,7 +9,12 @@ from typing import Any
 from aro.database.claims import CLAIMS
 from aro.database.store import ContainerSpec, Store
 
-ITEMS = ContainerSpec("items", claim_path=("state",), claim_values=frozenset({"Creating", "Deleting"}))
+ITEMS = ContainerSpec(
+    "items",
+    claim_path=("state",),
+    claim_values=frozenset({"Creating", "Deleting"}),
+    lookup_paths=(("f", "s"),),  # the query cases on "f.s" go through the embedded store's lookup index
+)
 EXPIRING = ContainerSpec("expiring", default_ttl=3600)
 CONTAINERS = (ITEMS, EXPIRING, CLAIMS)
 

@@ -25,7 +25,7 @@ from aro.database import (
 )
 from aro.database.query import MAX_LIMIT, And, Compare, Expr, In, IsNull, Like, Not, Or, Order, Query
 from tests.database.conftest import Target
-from tests.database.targets import EXPIRING, ITEMS, dumps
+from tests.database.targets import CONTAINERS, EXPIRING, ITEMS, dumps
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -693,3 +693,37 @@ async def test_invalid_query_is_refused_before_it_runs(store: Store, query: Quer
     if query.where is not None:
         with pytest.raises(ValueError):
             await items.count_where(query.where)
+
+
+async def test_sqlite_lookups_use_their_index(tmp_path: Path) -> None:
+    """The embedded store looks a document up by a lookup path (``ContainerSpec.lookup_paths``) through its
+    expression index, not by scanning the container: the plan of every statement a lookup runs says so,
+    while a filter on another path scans (the control)."""
+    from aro.database.sqlite import SQLiteStore
+
+    store = await SQLiteStore(tmp_path / "plan.db", CONTAINERS).open()
+    try:
+        items = await _seed(store)
+        statements: list[str] = []
+        assert await items.query(Query(None, limit=1)) is not None  # the reader connection exists now
+        reader = store._reader
+        assert reader is not None
+        reader.set_trace_callback(statements.append)
+
+        def plans() -> list[str]:
+            out = []
+            for sql in statements:
+                if sql.startswith("SELECT"):
+                    rows = reader.execute("EXPLAIN QUERY PLAN " + sql).fetchall()
+                    out.append(" / ".join(str(r[-1]) for r in rows))
+            statements.clear()
+            return out
+
+        assert [d["id"] for d in await items.query(Query(Compare(S, "=", "apple")))] == ["a01"]
+        assert await items.count_where(And((Compare(B, "=", True), In(S, ("abc", "apple"))))) == 1
+        lookups = plans()
+        assert len(lookups) == 2 and all("USING INDEX documents_lookup_items_f_s" in p for p in lookups), lookups
+        assert [d["id"] for d in await items.query(Query(Compare(N, "=", 10)))] == ["a05"]
+        assert all("documents_lookup" not in p for p in plans())
+    finally:
+        await store.close()

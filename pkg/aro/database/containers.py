@@ -56,11 +56,19 @@ def _order_paths(root: str, names: tuple[str, ...]) -> tuple[tuple[str, ...], ..
 LEDGER_ORGANIZATIONS = ContainerSpec(
     "ledgerOrganizations", order_paths=_order_paths("organization", LEDGER_ORGANIZATION_FIELDS)
 )
+# Looked up across organizations: a subscription by id (an SRE's GET), by cluster id (the backplane, on
+# every proxied request) and by OpenShift id; an account by id; a page's labels by subscription.
 LEDGER_SUBSCRIPTIONS = ContainerSpec(
-    "ledgerSubscriptions", order_paths=_order_paths("subscription", LEDGER_SUBSCRIPTION_FIELDS)
+    "ledgerSubscriptions",
+    order_paths=_order_paths("subscription", LEDGER_SUBSCRIPTION_FIELDS),
+    lookup_paths=(("subscription", "id"), ("subscription", "cluster_id"), ("subscription", "external_cluster_id")),
 )
-LEDGER_LABELS = ContainerSpec("ledgerLabels")
-LEDGER_ACCOUNTS = ContainerSpec("ledgerAccounts", order_paths=_order_paths("account", LEDGER_ACCOUNT_FIELDS))
+LEDGER_LABELS = ContainerSpec("ledgerLabels", lookup_paths=(("label", "subscription_id"),))
+LEDGER_ACCOUNTS = ContainerSpec(
+    "ledgerAccounts",
+    order_paths=_order_paths("account", LEDGER_ACCOUNT_FIELDS),
+    lookup_paths=(("account", "id"),),
+)
 LEDGER = (LEDGER_ORGANIZATIONS, LEDGER_SUBSCRIPTIONS, LEDGER_LABELS, LEDGER_ACCOUNTS)
 # The backplane's managed jobs (``aro.backplane.jobs``), partitioned by the backplane cluster id: a job is
 # backend work while it is ``active`` (admitted and not ended); a finished job and its log chunks carry a

@@ -29,7 +29,19 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
-from aro.database.query import Dialect, Expr, Kind, Query, check_query, render_where
+from aro.database.query import (
+    And,
+    Compare,
+    Dialect,
+    Expr,
+    In,
+    Kind,
+    Query,
+    check_path,
+    check_query,
+    kind_of,
+    render_where,
+)
 from aro.database.query import Path as DocPath
 from aro.database.store import (
     Conflict,
@@ -95,20 +107,51 @@ def _register_functions(conn: sqlite3.Connection) -> None:
     conn.create_function("aro_like", 3, aro_like, deterministic=True)
 
 
-class _Dialect(Dialect):
-    """Filters over the JSON ``body``: ``json_extract(body, :pN)`` with the JSON path a parameter too."""
+def json_path_literal(path: DocPath) -> str:
+    """``'$."a"."b"'``: a JSON path as SQL text. The segments are identifiers (``check_path``), so quoting
+    them is exact; written into the text (not a parameter) so that a lookup matches its expression index."""
+    return "'$" + "".join(f'."{segment}"' for segment in check_path(path)) + "'"
 
-    def __init__(self) -> None:
-        super().__init__()
-        self._paths: dict[DocPath, str] = {}
+
+def _lookup_index(spec: ContainerSpec, path: DocPath) -> str:
+    return f"documents_lookup_{spec.name}_{'_'.join(check_path(path))}"
+
+
+def lookup_indexes(specs: Sequence[ContainerSpec]) -> list[str]:
+    """An expression index per container and lookup path: ``(container, json_extract(body, path))``."""
+    return [
+        f"CREATE INDEX IF NOT EXISTS {_lookup_index(spec, path)} "
+        f"ON documents (container, json_extract(body, {json_path_literal(path)}))"
+        for spec in specs
+        for path in spec.lookup_paths
+    ]
+
+
+def _source(spec: ContainerSpec, where: Expr | None) -> str:
+    """``documents``, or ``documents INDEXED BY`` the lookup index a filter's top-level equality (or ``In``)
+    on a lookup path can use: without statistics SQLite's planner prefers the primary key's container
+    prefix (it holds the body) and would scan the whole container."""
+    items = where.items if isinstance(where, And) else (where,)
+    for item in items:
+        if isinstance(item, Compare) and item.op == "=":
+            path = item.path
+        elif isinstance(item, In) and len({kind_of(v) for v in item.values}) == 1:  # (else rendered as an Or)
+            path = item.path
+        else:
+            continue
+        if path in spec.lookup_paths:
+            return f"documents INDEXED BY {_lookup_index(spec, path)}"
+    return "documents"
+
+
+class _Dialect(Dialect):
+    """Filters over the JSON ``body``: ``json_extract(body, '$."a"."b"')``, every value a parameter."""
 
     def placeholder(self, name: str) -> str:
         return ":" + name
 
     def json_path(self, path: DocPath) -> str:
-        if path not in self._paths:  # the segments are identifiers (check_path): quoting them is exact
-            self._paths[path] = self.value("$" + "".join(f'."{segment}"' for segment in path))
-        return self._paths[path]
+        return json_path_literal(path)
 
     def path(self, path: DocPath) -> str:
         return f"json_extract(body, {self.json_path(path)})"
@@ -167,6 +210,8 @@ class SQLiteStore(StoreBase["SQLiteContainer"]):
             conn.execute("BEGIN IMMEDIATE")
             try:
                 for statement in filter(str.strip, _SCHEMA.split(";")):
+                    conn.execute(statement)
+                for statement in lookup_indexes([c.spec for c in self._containers.values()]):
                     conn.execute(statement)
             finally:
                 if conn.in_transaction:
@@ -444,7 +489,7 @@ class SQLiteContainer:
             order += [f"{_TYPE_RANK.format(d.json_path(o.path))} {way}", f"{d.path(o.path)} {way}"]
         order += [f"id {direction}", f"partition_key {direction}"]
         sql = (
-            f"SELECT body FROM documents WHERE {where} ORDER BY {', '.join(order)} "
+            f"SELECT body FROM {_source(self.spec, query.where)} WHERE {where} ORDER BY {', '.join(order)} "
             f"LIMIT {d.value(query.limit)} OFFSET {d.value(query.offset)}"
         )
 
@@ -457,7 +502,8 @@ class SQLiteContainer:
         d, condition = self._filter(where, partition_key)
 
         def q(conn: sqlite3.Connection) -> int:
-            return int(conn.execute(f"SELECT COUNT(*) FROM documents WHERE {condition}", d.params).fetchone()[0])
+            source = _source(self.spec, where)
+            return int(conn.execute(f"SELECT COUNT(*) FROM {source} WHERE {condition}", d.params).fetchone()[0])
 
         return await self.store.read(q)
 

@@ -75,6 +75,9 @@ class ContainerSpec:
     # Paths ``Container.query`` orders by. Cosmos DB serves an ORDER BY on several properties (a path,
     # then id) only from a composite index: a Cosmos container is created with one (path, id) per path.
     order_paths: tuple[tuple[str, ...], ...] = ()
+    # Paths ``Container.query`` looks documents up by (equality), also across partitions: the embedded
+    # store indexes each one (Cosmos DB indexes every path already).
+    lookup_paths: tuple[tuple[str, ...], ...] = ()
 
     def claimable(self, doc: Doc) -> bool:
         if self.claim_path is None:
