@@ -203,6 +203,25 @@ def rows(res: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         add("  page p50 ms $top=1000", "", get(lst, "walks.top1000.pageP50Ms"), "{}")
         add("  page p50 ms default size (10)", "", get(lst, "walks.topDefault.pageP50Ms"), "{}")
         add("  frontend RSS growth MB", "", lst["frontendRssGrowthMB"], "{}")
+    if not err("ledger"):
+        led = res["ledger"]
+        add(
+            f"ledger {led['subscriptions']:,} subscriptions / {led['organizations']} orgs: seed s",
+            "",
+            led["seedSeconds"],
+            "{:.1f}",
+        )
+        for key, label in LEDGER_QUERIES:
+            q = get(led, f"queries.{key}")
+            if q is None:
+                add(f"  {label} p50 / p99 ms", "", None, "{}")
+                continue
+            total = ""
+            if "total" in q:
+                wrong = q["total"] != q["expectedTotal"]
+                total = f" (total {q['total']:,}" + (f", expected {q['expectedTotal']:,}: MISMATCH)" if wrong else ")")
+            add(f"  {label} p50 / p99 ms", "", f"{q['p50Ms']} / {q['p99Ms']}{total}", "{}")
+        add("  frontend RSS growth MB", "", led["frontendRssGrowthMB"], "{}")
     if not err("coldstart"):
         cs = res["coldstart"]
         k = cs["runs"]
@@ -223,6 +242,18 @@ def rows(res: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             lambda v: v <= 2,
         )
     return out
+
+
+# the ledger scenario's requests, in its order: (key in results.ledger.queries, row label)
+LEDGER_QUERIES = (
+    ("memberActive", "member: status = 'Active', own org"),
+    ("sreDisplayNameLike", "SRE: display_name like 'cluster-0004%'"),
+    ("sreStatusInPlanOrderPage3", "SRE: status in (..) and plan, order, page 3"),
+    ("sreFetchLabels", "SRE: size=100&fetchLabels=true"),
+    ("sreGetById", "SRE: GET subscriptions/{id}"),
+    ("sreAccountsByUsername", "SRE: accounts username = 'user-7'"),
+    ("sreOrganizations", "SRE: organizations size=100"),
+)
 
 
 def clean(load: dict[str, Any]) -> bool:
@@ -535,6 +566,8 @@ def summary(out: dict[str, Any], path: Path) -> None:
         )
     if "list" in results and "seededWith" in results["list"]:
         print(f"- list: the clusters were written directly into the embedded store ({results['list']['seededWith']})")
+    if "ledger" in results and "seededWith" in results["ledger"]:
+        print(f"- ledger: written through the ledger's API into the embedded store ({results['ledger']['seededWith']})")
     for failure in out.get("startFailures") or []:
         print(f"- `aro rp` exited while starting, started again: {oneline(failure['why'], 200)} ({failure['log']})")
     if out["profiled"]:

@@ -32,6 +32,14 @@ Scenarios (every server is a real subprocess on its own data directory under ben
                flight.
 - list         10,000 clusters in one subscription, seeded straight into the embedded store with the
                store API, then listed page by page: page latency and the frontend's RSS growth.
+- ledger       the account ledger (/api/accounts_mgmt/v1): 10,000 subscriptions in 100 organizations (70 %
+               Active, 20 % Reserved, 10 % Stale; 10 % hosted; labels on 10 %) and 10 accounts per
+               organization, seeded through the ledger's own API (``aro.ledger``) into the embedded store,
+               then, over HTTPS with development tokens of a member of one organization and of an SRE,
+               ~200 sequential requests each of: a member's search (one partition), SRE searches across
+               every organization (like; in + plan + order + page 3; fetchLabels), GET by id, accounts by
+               user name, organizations: p50 / p99 latency, each list's total (checked against the seed),
+               frontend CPU per request and the frontend's RSS growth.
 - coldstart    ``aro rp`` spawn -> the supervisor's "ready" line (its own timestamp), and -> /healthz/ready
                200 (answered by the frontend, possibly before the backend is ready); then SIGTERM -> exit;
                median of 5, on a fresh data directory and again on it.

@@ -10,6 +10,7 @@ import asyncio
 import collections
 import contextlib
 import os
+import random
 import shutil
 import signal
 import statistics
@@ -24,11 +25,13 @@ from common import CONNECTIONS, MB, WORK, log, pct
 from loadgen import LoadGen, LoadResult, put_body_bytes, submit
 from procs import Proc, Procs, alive, base_url, line_time, proc_status, ssl_ctx
 from profiler import Profiler
-from state import RPState, seed_clusters
+from state import LEDGER_USERS, RPState, ledger_tenant, seed_clusters, seed_ledger
 from tests.backend.helpers import V, body, cluster_url
 
-SCENARIOS = ["throughput", "latency", "creates0", "creates1", "takeover", "restart", "list", "coldstart"]
+SCENARIOS = ["throughput", "latency", "creates0", "creates1", "takeover", "restart", "list", "ledger", "coldstart"]
 LIST_SUB = "22222222-3333-4444-5555-666666666666"
+AMS = "/api/accounts_mgmt/v1"
+LEDGER_ORGANIZATIONS = 100
 
 
 @dataclass
@@ -48,6 +51,7 @@ class Bench:
             "takeover": self.takeover,
             "restart": self.restart,
             "list": self.list,
+            "ledger": self.ledger,
             "coldstart": self.coldstart,
         }
         return steps[name]()
@@ -468,9 +472,131 @@ class Bench:
                 "seededWith": f"{how} (copies of a cluster installed through the RP), before `aro rp` started",
                 "seedSeconds": round(seeded, 2),
                 "walks": walks,
-                "frontendRssBeforeMB": round(rss_before / MB, 1),
-                "frontendRssAfterMB": round(sum(x.get("VmRSS", 0) for x in st) / MB, 1),
-                "frontendRssGrowthMB": round((sum(x.get("VmHWM", 0) for x in st) - rss_before) / MB, 1),
+                **frontend_memory(rss_before, st),
+                "memoryAfterMB": rp.memory(),
+            }
+        finally:
+            procs.close()
+
+    # --- ledger -------------------------------------------------------------------------------------
+
+    def ledger(self) -> dict[str, Any]:
+        n = 2000 if self.quick else 10000
+        requests = 50 if self.quick else 200
+        orgs = LEDGER_ORGANIZATIONS
+        data = self.dir("ledger")
+        procs = self.procs()
+        try:
+            procs.aro("rp", data).stop()  # the data directory as an RP leaves it: certificates, key, store
+            log(f"ledger: seeding {n} subscriptions in {orgs} organizations through aro.ledger's API")
+            seed = seed_ledger(data, n, orgs)
+            log(f"ledger: seeded in {seed.seconds:.1f}s: {seed.statuses}, plans {seed.plans}, {seed.labels} labels")
+            rp = procs.aro("rp", data)
+            frontends = rp.pids("frontend")
+            member_tenant = ledger_tenant(0)
+            member_user = f"user-{LEDGER_USERS - 3}"  # user-7: an account of every organization
+            with (
+                self.profiler.record("ledger", frontends[0]),
+                httpx.Client(base_url=base_url(rp), verify=ssl_ctx(data), timeout=60) as member,
+                httpx.Client(base_url=base_url(rp), verify=ssl_ctx(data), timeout=60) as sre,
+            ):
+                for c, who in (
+                    (member, {"username": member_user, "organization": member_tenant, "groups": []}),
+                    (sre, {"username": "sre-bench", "organization": member_tenant, "groups": ["aro-sre"]}),
+                ):
+                    r = c.post("/api/auth/token", json=who)
+                    assert r.status_code == 200, r.text[:500]
+                    c.headers["Authorization"] = f"Bearer {r.json()['access_token']}"
+                rng = random.Random(7)
+                ids = seed.subscription_ids
+                recs = seed.records
+                aro_not_hosted = sum(s in ("Stale", "Reserved") and p == "ARO" for _, s, p, _ in recs)
+                # (figure, client, path ({id}: a random subscription of the seed), params, expected total)
+                queries: list[tuple[str, httpx.Client, str, dict[str, str], int | None]] = [
+                    (
+                        "memberActive",
+                        member,
+                        "/subscriptions",
+                        {"search": "status = 'Active'", "size": "100"},
+                        sum(k == 0 and s == "Active" for k, s, _, _ in recs),
+                    ),
+                    (
+                        "sreDisplayNameLike",
+                        sre,
+                        "/subscriptions",
+                        {"search": "display_name like 'cluster-0004%'", "size": "100"},
+                        sum(name.startswith("cluster-0004") for *_, name in recs),
+                    ),
+                    (
+                        "sreStatusInPlanOrderPage3",
+                        sre,
+                        "/subscriptions",
+                        {
+                            "search": "status in ('Stale','Reserved') and plan.category = 'ARO'",
+                            "order": "display_name asc",
+                            "size": "100",
+                            "page": "3",
+                        },
+                        aro_not_hosted,
+                    ),
+                    ("sreFetchLabels", sre, "/subscriptions", {"size": "100", "fetchLabels": "true"}, n),
+                    ("sreGetById", sre, "/subscriptions/{id}", {}, None),
+                    (
+                        "sreAccountsByUsername",
+                        sre,
+                        "/accounts",
+                        {"search": f"username = '{member_user}'"},
+                        orgs,
+                    ),
+                    ("sreOrganizations", sre, "/organizations", {"size": "100"}, orgs),
+                ]
+                for _, c, path, params, _ in queries:  # warm-up: imports, caches, the first connection
+                    for _ in range(3):
+                        assert c.get(AMS + path.format(id=ids[0]), params=params).status_code == 200
+                rss_before = sum(proc_status(p).get("VmRSS", 0) for p in frontends)
+                figures: dict[str, Any] = {}
+                for name, c, path, params, expected in queries:
+                    lat: list[float] = []
+                    cpu0 = rp.cpu().get("frontend", 0.0)
+                    page: dict[str, Any] = {}
+                    for _ in range(requests):
+                        url = AMS + path.format(id=rng.choice(ids))
+                        t = time.perf_counter()
+                        r = c.get(url, params=params)
+                        lat.append((time.perf_counter() - t) * 1000)
+                        assert r.status_code == 200, f"{name}: {r.status_code} {r.text[:300]}"
+                        page = r.json()
+                    cpu = rp.cpu().get("frontend", 0.0) - cpu0
+                    one: dict[str, Any] = {
+                        "request": f"GET {AMS}{path}" + (f"?{httpx.QueryParams(params)}" if params else ""),
+                        "requests": requests,
+                        "p50Ms": round(pct(lat, 50), 1),
+                        "p99Ms": round(pct(lat, 99), 1),
+                        "maxMs": round(max(lat), 1),
+                        "frontendCpuMsPerRequest": round(cpu * 1000 / requests, 2),
+                        "bytes": len(r.content),
+                    }
+                    if "total" in page:
+                        one |= {"total": page["total"], "expectedTotal": expected, "items": len(page["items"])}
+                        if name == "sreFetchLabels":
+                            one["itemsWithLabels"] = sum(bool(i.get("labels")) for i in page["items"])
+                    figures[name] = one
+                    log(f"ledger: {name}: p50 {one['p50Ms']} ms, p99 {one['p99Ms']} ms, total {one.get('total')}")
+                st = [proc_status(p) for p in frontends]
+            mismatched = [k for k, v in figures.items() if "total" in v and v["total"] != v["expectedTotal"]]
+            return {
+                "subscriptions": n,
+                "organizations": orgs,
+                "seededWith": f"{seed.how}, before `aro rp` started",
+                "seedSeconds": round(seed.seconds, 2),
+                "statuses": seed.statuses,
+                "plans": seed.plans,
+                "subscriptionsWithLabels": seed.labelled,
+                "accounts": seed.accounts,
+                "requestsEach": requests,
+                "queries": figures,
+                "totalsMismatched": mismatched,
+                **frontend_memory(rss_before, st),
                 "memoryAfterMB": rp.memory(),
             }
         finally:
@@ -592,6 +718,15 @@ def walk(c: httpx.Client, url: str, top: str | None, max_pages: int | None) -> t
         items += len(page["value"])
         next_url = page.get("nextLink")
     return lat, items, len(lat)
+
+
+def frontend_memory(rss_before: float, after: list[dict[str, Any]]) -> dict[str, float]:
+    """The frontends' RSS before a scenario's requests, after them, and its growth (to the high-water mark)."""
+    return {
+        "frontendRssBeforeMB": round(rss_before / MB, 1),
+        "frontendRssAfterMB": round(sum(x.get("VmRSS", 0) for x in after) / MB, 1),
+        "frontendRssGrowthMB": round((sum(x.get("VmHWM", 0) for x in after) - rss_before) / MB, 1),
+    }
 
 
 def max_overlap(intervals: list[tuple[float, float]]) -> int:

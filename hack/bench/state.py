@@ -4,12 +4,15 @@ This is the only bench module that knows the store, the layout of a cluster docu
 codec; the scenarios see ``Cluster`` views and ``Counts``.
 
 ``RPState`` is a synchronous reader for the (synchronous) scenarios, with its own event loop;
-``seed_clusters`` writes copies of an installed cluster with ``container.create``.
+``seed_clusters`` writes copies of an installed cluster with ``container.create``; ``seed_ledger`` writes the
+account ledger's organizations, subscriptions, labels and accounts through the ledger's own API
+(``aro.ledger``), which knows its documents.
 """
 
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 import uuid
 from collections.abc import Coroutine, Sequence
@@ -30,6 +33,8 @@ CLUSTERS = "openShiftClusters"  # the container of the cluster documents
 TERMINAL_STATES = frozenset({"Succeeded", "Failed", "Canceled"})
 PAGE_SIZE = 1000  # list_page size when reading a whole subscription
 SEED_IN_FLIGHT = 100  # container.create calls awaited together when seeding
+LEDGER_IN_FLIGHT = 200  # subscriptions seeded together (each its reserve, then its updates, in order)
+LEDGER_USERS = 10  # accounts per organization: user-0 .. user-9, the subscriptions' creators
 
 
 def _store(data_dir: Path) -> SQLiteStore:
@@ -201,3 +206,131 @@ async def _seed(data_dir: Path, template_id: str, subscription: str, ids: Sequen
         await store.close()
     how = f"container.create, {SEED_IN_FLIGHT} in flight, + {SealedCodec.__name__}.encode"
     return time.perf_counter() - started, how
+
+
+@dataclass(frozen=True)
+class LedgerSeed:
+    """What ``seed_ledger`` wrote."""
+
+    seconds: float
+    how: str
+    tenants: list[str]  # the organizations' Azure tenants, organization k's is tenants[k]
+    organization_ids: list[str]
+    subscription_ids: list[str]
+    records: list[tuple[int, str, str, str]]  # per subscription: (organization k, status, plan category, name)
+    statuses: dict[str, int]
+    plans: dict[str, int]  # by plan category
+    labelled: int  # subscriptions with labels
+    labels: int  # subscription labels written
+    accounts: int
+
+
+def ledger_tenant(k: int) -> str:
+    """The Azure tenant of the ledger scenario's organization ``k``."""
+    return f"{k:08x}-1ed9-4000-8000-{k:012x}"
+
+
+def seed_ledger(data_dir: Path, n: int, organizations: int) -> LedgerSeed:
+    """Seed the account ledger of a stopped RP's data directory through ``aro.ledger``: ``organizations``
+    organizations (one per tenant, ``ledger_tenant(k)``, each with the default capability labels), LEDGER_USERS
+    accounts in each, and ``n`` subscriptions spread over them, named ``cluster-00042``:
+
+    - status by i % 10: 0-6 ``Active`` (reserve, set_external_id, activate), 7-8 ``Reserved`` (reserve only),
+      9 ``Stale`` (active, then ``update`` to Stale);
+    - organization (i // 10) % organizations: each block of ten, all statuses, goes to one organization;
+    - plan OCP-ARO-HCP (hosted) for one of each ten, else OCP-ARO, and labels ``team`` and ``env``
+      (``Labels.put``) on another one of each ten: each slot moves with the block, across the statuses;
+    - creator ``user-{i % LEDGER_USERS}`` (recorded as an account, as the reserve step does).
+
+    LEDGER_IN_FLIGHT subscriptions at a time. Run it while no server is on the data directory."""
+    return asyncio.run(_seed_ledger(data_dir, n, organizations))
+
+
+async def _seed_ledger(data_dir: Path, n: int, organizations: int) -> LedgerSeed:
+    # here, as the codec in _seed: if the ledger's API moves only the ledger scenario breaks
+    from aro.ledger.ids import new_id
+    from aro.ledger.model import CLASSIC_PLAN, HOSTED_PLAN, OwnerType, Status
+    from aro.ledger.service import Ledger, LedgerSettings
+    from aro.ledger.subscriptions import ClusterRecord
+
+    started = time.perf_counter()
+    rng = random.Random(42)
+    store = await _store(data_dir).open()
+    try:
+        ledger = Ledger(store, Sealer(load_or_create_key(data_dir / "secret.key")), LedgerSettings())
+        tenants = [ledger_tenant(k) for k in range(organizations)]
+        orgs = [(await ledger.organizations.for_tenant(t))["id"] for t in tenants]
+        accounts = [(org, f"user-{u}") for org in orgs for u in range(LEDGER_USERS)]
+        for chunk in range(0, len(accounts), LEDGER_IN_FLIGHT):
+            await asyncio.gather(*(ledger.accounts.record(o, u) for o, u in accounts[chunk : chunk + LEDGER_IN_FLIGHT]))
+        subs = ledger.subscriptions
+        statuses: dict[str, int] = {}
+        plans: dict[str, int] = {}
+        labels = 0
+        records: list[tuple[int, str, str, str]] = [(0, "", "", "")] * n
+
+        async def one(i: int, sub_id: str) -> None:
+            nonlocal labels
+            block = i // 10
+            k = block % organizations
+            org, azure_sub = orgs[k], str(uuid.UUID(int=rng.getrandbits(128), version=4))
+            name = f"cluster-{i:05d}"
+            plan = HOSTED_PLAN if (i + block) % 10 == 0 else CLASSIC_PLAN
+            kind = "hcpOpenShiftClusters" if plan is HOSTED_PLAN else "openShiftClusters"
+            await subs.reserve(
+                ClusterRecord(
+                    subscription_id=sub_id,
+                    organization_id=org,
+                    cluster_id=uuid.UUID(int=rng.getrandbits(128)).hex,
+                    display_name=name,
+                    plan=plan,
+                    resource_id=f"/subscriptions/{azure_sub}/resourceGroups/rg-{name}/providers/"
+                    f"Microsoft.RedHatOpenShift/{kind}/{name}",
+                    azure_subscription_id=azure_sub,
+                    region=("eastus", "westeurope", "australiaeast")[i % 3],
+                    creator=f"user-{i % LEDGER_USERS}",
+                )
+            )
+            status = Status.RESERVED
+            if i % 10 not in (7, 8):
+                await subs.set_external_id(org, sub_id, str(uuid.UUID(int=rng.getrandbits(128), version=4)))
+                await subs.activate(org, sub_id)
+                status = Status.ACTIVE
+            if i % 10 == 9:
+
+                def stale(doc: Doc) -> bool:
+                    doc["subscription"]["status"] = Status.STALE.value
+                    return True
+
+                await subs.update(org, sub_id, stale)
+                status = Status.STALE
+            if (i + 3 * block) % 10 == 5:
+                await ledger.labels.put(OwnerType.SUBSCRIPTION, sub_id, org, "team", f"team-{i % 7}", internal=False)
+                await ledger.labels.put(OwnerType.SUBSCRIPTION, sub_id, org, "env", "prod", internal=False)
+                labels += 2
+            statuses[status.value] = statuses.get(status.value, 0) + 1
+            plans[plan.category] = plans.get(plan.category, 0) + 1
+            records[i] = (k, status.value, plan.category, name)
+
+        ids = [new_id() for _ in range(n)]
+        for chunk in range(0, n, LEDGER_IN_FLIGHT):
+            await asyncio.gather(*(one(i, ids[i]) for i in range(chunk, min(n, chunk + LEDGER_IN_FLIGHT))))
+    finally:
+        await store.close()
+    how = (
+        f"aro.ledger: Organizations.for_tenant, Accounts.record, Subscriptions.reserve / set_external_id / activate "
+        f"/ update, Labels.put; {LEDGER_IN_FLIGHT} subscriptions in flight"
+    )
+    return LedgerSeed(
+        seconds=time.perf_counter() - started,
+        how=how,
+        tenants=tenants,
+        organization_ids=orgs,
+        subscription_ids=ids,
+        records=records,
+        statuses=statuses,
+        plans=plans,
+        labelled=labels // 2,
+        labels=labels,
+        accounts=len(accounts),
+    )
