@@ -20,6 +20,7 @@ from aro.database import (
     NotFound,
     PreconditionFailed,
     Store,
+    StoreError,
     patch,
     retry_on_precondition_failed,
 )
@@ -695,27 +696,34 @@ async def test_invalid_query_is_refused_before_it_runs(store: Store, query: Quer
             await items.count_where(query.where)
 
 
-async def test_sqlite_lookups_use_their_index(tmp_path: Path) -> None:
+async def test_sqlite_lookups_use_their_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The embedded store looks a document up by a lookup path (``ContainerSpec.lookup_paths``) through its
     expression index, not by scanning the container: the plan of every statement a lookup runs says so,
     while a filter on another path scans (the control)."""
-    from aro.database.sqlite import SQLiteStore
+    import sqlite3
 
-    store = await SQLiteStore(tmp_path / "plan.db", CONTAINERS).open()
+    from aro.database import sqlite
+
+    statements: list[str] = []
+    read_only = sqlite.SQLiteStore._read_only
+
+    def traced(self: sqlite.SQLiteStore, timeout: float) -> sqlite3.Connection:
+        conn = read_only(self, timeout)
+        conn.set_trace_callback(statements.append)
+        return conn
+
+    monkeypatch.setattr(sqlite.SQLiteStore, "_read_only", traced)
+    store = await sqlite.SQLiteStore(tmp_path / "plan.db", CONTAINERS).open()
+    explain = sqlite3.connect(tmp_path / "plan.db")
     try:
         items = await _seed(store)
-        statements: list[str] = []
-        assert await items.query(Query(None, limit=1)) is not None  # the reader connection exists now
-        reader = store._reader
-        assert reader is not None
-        reader.set_trace_callback(statements.append)
 
         def plans() -> list[str]:
-            out = []
-            for sql in statements:
-                if sql.startswith("SELECT"):
-                    rows = reader.execute("EXPLAIN QUERY PLAN " + sql).fetchall()
-                    out.append(" / ".join(str(r[-1]) for r in rows))
+            out = [
+                " / ".join(str(r[-1]) for r in explain.execute("EXPLAIN QUERY PLAN " + sql).fetchall())
+                for sql in statements
+                if sql.startswith("SELECT") and "FROM documents" in sql
+            ]
             statements.clear()
             return out
 
@@ -724,6 +732,36 @@ async def test_sqlite_lookups_use_their_index(tmp_path: Path) -> None:
         lookups = plans()
         assert len(lookups) == 2 and all("USING INDEX documents_lookup_items_f_s" in p for p in lookups), lookups
         assert [d["id"] for d in await items.query(Query(Compare(N, "=", 10)))] == ["a05"]
-        assert all("documents_lookup" not in p for p in plans())
+        scans = plans()
+        assert len(scans) == 1 and "documents_lookup" not in scans[0], scans
+    finally:
+        explain.close()
+        await store.close()
+
+
+async def test_sqlite_filter_queries_run_off_the_event_loop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``query`` and ``count_where`` may scan a whole container: they run on the store's scan threads, so
+    the event loop (and the writer thread) go on meanwhile. ``aro_like``, called by SQLite for each row of a
+    ``Like``, records the thread it runs on."""
+    import threading
+
+    from aro.database import sqlite
+
+    threads: set[str] = set()
+    like = sqlite.aro_like
+
+    def recording(value: object, regex: object, flags: object) -> int | None:
+        threads.add(threading.current_thread().name)
+        return like(value, regex, flags)
+
+    monkeypatch.setattr(sqlite, "aro_like", recording)
+    store = await sqlite.SQLiteStore(tmp_path / "scan.db", CONTAINERS).open()
+    try:
+        items = await _seed(store)
+        assert [d["id"] for d in await items.query(Query(Like(S, "a%")))] == ["a01", "a05", "a06", "a07"]
+        assert await items.count_where(Like(S, "%c")) == 3  # a.c, abc, a(b)\\c
+        assert threads and all(t.startswith("aro-sqlite-scan") for t in threads), threads
     finally:
         await store.close()
+    with pytest.raises(StoreError):
+        await items.count_where(None)

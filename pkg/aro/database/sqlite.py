@@ -1,8 +1,11 @@
 """The embedded document store: one SQLite file in WAL mode.
 
-All SQL runs on one dedicated thread per process (SQLite connections are not shared across threads), so
-any number of asyncio callers can use the store at once; several processes can share the file, with
-writes serialised by SQLite's lock (``BEGIN IMMEDIATE`` + a busy timeout). The JSON body is the source
+Writes run on one dedicated thread per process, so any number of asyncio callers can use the store at once;
+several processes can share the file, with writes serialised by SQLite's lock (``BEGIN IMMEDIATE`` + a
+busy timeout). Point reads and key-ordered pages run inline on the event loop on a read-only connection (a
+WAL reader never waits); filter queries (``query``, ``count_where``), which may scan a container, run on
+scan threads of their own with read-only connections, so a long search never holds up the event loop or
+the writes. The JSON body is the source
 of truth; a few columns copy fields of it for indexing (key, etag, lease, claimability, expiry).
 
 Leases are written in SQL, without a Python JSON round trip of the (often ~11 KB) body: a claim sets the
@@ -22,6 +25,7 @@ import functools
 import json
 import re
 import sqlite3
+import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -56,6 +60,7 @@ from aro.database.store import (
 )
 
 T = TypeVar("T")
+SCAN_THREADS = 2  # filter queries at once per process (SQLite releases the GIL while it reads)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -191,6 +196,10 @@ class SQLiteStore(StoreBase["SQLiteContainer"]):
         self.path = Path(path)
         self._busy_timeout = busy_timeout
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="aro-sqlite")
+        self._scanner = ThreadPoolExecutor(max_workers=SCAN_THREADS, thread_name_prefix="aro-sqlite-scan")
+        self._scan_local = threading.local()
+        self._scan_connections: list[sqlite3.Connection] = []
+        self._scan_lock = threading.Lock()
         self._conn: sqlite3.Connection | None = None
         self._reader: sqlite3.Connection | None = None
         super().__init__()
@@ -240,12 +249,34 @@ class SQLiteStore(StoreBase["SQLiteContainer"]):
             return await self.run(fn)
 
     def _connect_reader(self) -> None:
+        self._reader = self._read_only(timeout=0.05)
+
+    def _read_only(self, timeout: float) -> sqlite3.Connection:
         if self._conn is None:
             raise StoreError("store is not open")  # the writer creates the file and the schema first
-        reader = sqlite3.connect(self.path, timeout=0.05, isolation_level=None, check_same_thread=False)
+        reader = sqlite3.connect(self.path, timeout=timeout, isolation_level=None, check_same_thread=False)
         reader.execute("PRAGMA query_only=1")
         _register_functions(reader)
-        self._reader = reader
+        return reader
+
+    async def scan(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run a read-only ``fn`` that may read a whole container on a scan thread (its own connection)."""
+        if self._closed:
+            raise StoreError("store is closed")
+
+        def on_thread() -> T:
+            conn: sqlite3.Connection | None = getattr(self._scan_local, "conn", None)
+            if conn is None:
+                conn = self._scan_local.conn = self._read_only(timeout=self._busy_timeout)
+                with self._scan_lock:
+                    self._scan_connections.append(conn)
+            return fn(conn)
+
+        try:
+            future = asyncio.get_running_loop().run_in_executor(self._scanner, on_thread)
+        except RuntimeError:  # the scan threads were shut down: the store is closing
+            raise StoreError("store is closed") from None
+        return await future
 
     async def write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Run ``fn`` inside one immediate (write-locked) transaction."""
@@ -276,6 +307,11 @@ class SQLiteStore(StoreBase["SQLiteContainer"]):
         if self._reader is not None:
             self._reader.close()
             self._reader = None
+        self._scanner.shutdown(wait=True)
+        with self._scan_lock:
+            for conn in self._scan_connections:
+                conn.close()
+            self._scan_connections.clear()
         if self._conn is not None:
             await self.run(_close)
             self._conn = None
@@ -496,7 +532,7 @@ class SQLiteContainer:
         def q(conn: sqlite3.Connection) -> list[Doc]:
             return [json.loads(row[0]) for row in conn.execute(sql, d.params).fetchall()]
 
-        return await self.store.read(q)
+        return await self.store.scan(q)
 
     async def count_where(self, where: Expr | None, *, partition_key: str | None = None) -> int:
         d, condition = self._filter(where, partition_key)
@@ -505,7 +541,7 @@ class SQLiteContainer:
             source = _source(self.spec, where)
             return int(conn.execute(f"SELECT COUNT(*) FROM {source} WHERE {condition}", d.params).fetchone()[0])
 
-        return await self.store.read(q)
+        return await self.store.scan(q)
 
     # --- leasing ------------------------------------------------------------------------------------
 
