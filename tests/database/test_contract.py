@@ -24,7 +24,7 @@ from aro.database import (
     patch,
     retry_on_precondition_failed,
 )
-from aro.database.query import MAX_LIMIT, And, Compare, Expr, In, IsNull, Like, Not, Or, Order, Query
+from aro.database.query import MAX_LIKE_PARTS, MAX_LIMIT, And, Compare, Expr, In, IsNull, Like, Not, Or, Order, Query
 from tests.database.conftest import Target
 from tests.database.targets import CONTAINERS, EXPIRING, ITEMS, dumps
 
@@ -504,8 +504,12 @@ FILTER_CASES: list[tuple[str, Expr, list[str]]] = [
     ("ilike prefix", Like(S, "a%", case_insensitive=True), ["a01", "a02", "a05", "a06", "a07"]),
     ("like _", Like(S, "a_c"), ["a05", "a06"]),
     ("like . is literal", Like(S, "a.c"), ["a05"]),
-    ("like ( ) \\ are literal", Like(S, "a(b)\\c"), ["a07"]),
-    ("like backslash then c", Like(S, "%\\c"), ["a07"]),
+    ("like ( ) are literal, \\\\ a backslash", Like(S, "a(b)\\\\c"), ["a07"]),
+    ("like backslash then c", Like(S, "%\\\\c"), ["a07"]),
+    ("like \\ escapes any character", Like(S, "a(b)\\c"), []),
+    ("like \\% is a literal %", Like(S, "50\\%%"), ["a08"]),
+    ("like \\_ is a literal _", Like(S, "%off\\_%"), ["a08"]),
+    ("like \\_ is not any character", Like(S, "a\\_c"), []),
     ("like % inside", Like(S, "50%"), ["a08"]),
     ("like several %", Like(S, "%0%f%"), ["a08"]),
     ("like whole value", Like(S, "appl"), []),
@@ -629,6 +633,19 @@ async def test_query_like_is_linear_on_hostile_patterns(store: Store) -> None:
     assert await items.count_where(hostile) == 0
     assert time.monotonic() - started < 3
     assert [d["key"] for d in await items.query(Query(Like(("s",), "%a%a%b")))] == ["/match"]
+
+
+async def test_query_like_with_many_wildcards(store: Store) -> None:
+    """Every ``%`` but the outer ones is a numbered group of the regular expression: up to MAX_LIKE_PARTS
+    parts match as they should (back-references past \\9 included); more are refused, not misread."""
+    items = store.container(ITEMS.name)
+    await items.create(new("/long", s="a" * 120))
+    most = "%a" * (MAX_LIKE_PARTS - 2) + "%"
+    assert len(most.split("%")) == MAX_LIKE_PARTS
+    assert [d["key"] for d in await items.query(Query(Like(("s",), most)))] == ["/long"]
+    assert await items.count_where(Like(("s",), "%a" * 40 + "%b")) == 0
+    with pytest.raises(ValueError, match="at most"):
+        await items.query(Query(Like(("s",), most + "a%")))
 
 
 async def test_query_deeply_nested_filter(store: Store) -> None:

@@ -188,6 +188,7 @@ ERRORS: list[tuple[str, int, str]] = [
     ("managed like 't'", 13, "field 'managed' is a boolean: like applies to text"),
     ("cpus like '1%'", 10, "like applies to text"),
     ("display_name like 5", 18, "expected a quoted pattern"),
+    ("display_name like '" + "%a" * 50 + "'", 18, "invalid pattern: a like pattern has at most 49 '%' wildcards"),
     ("cpus = 'many'", 7, "field 'cpus' is a number"),
     ("cpus = 1e999", 7, "field 'cpus' is a number"),
     ("cpus = 99999999999999999999", 7, "field 'cpus' is a number"),

@@ -98,23 +98,37 @@ class Query:
     limit: int = 100  # 1..MAX_LIMIT
 
 
+MAX_LIKE_PARTS = 50  # ``%``-separated parts of a ``Like`` pattern (each middle one is a numbered group)
+
+
+def _like_segments(pattern: str) -> list[str]:
+    """A ``Like`` pattern split at its unescaped ``%``, each part as regular-expression text: ``_`` -> ``.``,
+    ``\\`` escapes the next character (``\\%``, ``\\_``, ``\\\\`` are literal ``%``, ``_``, ``\\``, as in
+    PostgreSQL's LIKE, which AMS runs on; a final lone ``\\`` is itself), regular-expression punctuation
+    escaped with a backslash, everything else literal."""
+    parts: list[list[str]] = [[]]
+    chars = iter(pattern)
+    for ch in chars:
+        if ch == "%":
+            parts.append([])
+            continue
+        if ch == "_":
+            parts[-1].append(".")
+            continue
+        if ch == "\\":
+            ch = next(chars, "\\")
+        parts[-1].append("\\" + ch if ch in _REGEX_SPECIAL else ch)
+    if len(parts) > MAX_LIKE_PARTS:
+        raise ValueError(f"a like pattern has at most {MAX_LIKE_PARTS - 1} '%' wildcards")
+    return ["".join(part) for part in parts]
+
+
 def like_regex(pattern: str) -> str:
     """A ``Like`` pattern as a regular expression whose text means the same in Python's ``re``, JavaScript and
-    PCRE: ``%`` -> ``.*``, ``_`` -> ``.``, regular-expression punctuation escaped with a backslash, everything
-    else literal. Match the whole value (Python: ``re.fullmatch``; elsewhere ``^...$``) with DOTALL, and
-    IGNORECASE for ``case_insensitive``. (``$`` also matches before a final newline in PCRE: the callers'
-    values hold no control characters.)"""
-    out = []
-    for ch in pattern:
-        if ch == "%":
-            out.append(".*")
-        elif ch == "_":
-            out.append(".")
-        elif ch in _REGEX_SPECIAL:
-            out.append("\\" + ch)
-        else:
-            out.append(ch)
-    return "".join(out)
+    PCRE (``%`` -> ``.*``; see ``_like_segments``). Match the whole value (Python: ``re.fullmatch``; elsewhere
+    ``^...$``) with DOTALL, and IGNORECASE for ``case_insensitive``. (``$`` also matches before a final
+    newline in PCRE: the callers' values hold no control characters.)"""
+    return ".*".join(_like_segments(pattern))
 
 
 _REGEX_SPECIAL = frozenset("\\^$.|?*+()[]{}/-#&~")
@@ -126,17 +140,18 @@ def like_match_regex(pattern: str) -> str:
     ``like_regex(pattern)`` matches, in time linear in the value: a pattern is its fixed-length segments
     between ``%``; the segments between the first and the last are taken at their earliest occurrence (which
     loses no match), each in a lookahead whose capture is then consumed (``(?=(.*?S))\\1``: an atomic group in
-    every dialect), so a hostile ``%a%a%a%b`` never backtracks over the value."""
-    segments = pattern.split("%")
+    every dialect), so a hostile ``%a%a%a%b`` never backtracks over the value. At most MAX_LIKE_PARTS parts,
+    so every back-reference has two digits at most (``\\100`` is an octal escape to Python)."""
+    segments = _like_segments(pattern)
     if len(segments) == 1:
-        return like_regex(pattern)
-    out = [like_regex(segments[0])]
+        return segments[0]
+    out = [segments[0]]
     group = 0
     for segment in segments[1:-1]:
         if segment:
             group += 1
-            out.append(f"(?=(.*?{like_regex(segment)}))\\{group}")
-    out.append(".*" + like_regex(segments[-1]))
+            out.append(f"(?=(.*?{segment}))\\{group}")
+    out.append(".*" + segments[-1])
     return "".join(out)
 
 

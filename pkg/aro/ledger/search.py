@@ -30,7 +30,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from aro.database.query import And, Compare, CompareOp, Expr, In, IsNull, Like, Not, Or, Order, Scalar
+from aro.database.query import And, Compare, CompareOp, Expr, In, IsNull, Like, Not, Or, Order, Scalar, like_regex
 from aro.ledger.fields import TIME_FORMAT, Field, FieldType
 
 MAX_TEXT = 4096
@@ -254,6 +254,10 @@ class _Parser:
             raise self.error(f"field {name!r} is a {field.type}: like applies to text", token)
         if token.kind != "string":
             raise self.unexpected("a quoted pattern", token)
+        try:
+            like_regex(token.value)
+        except ValueError as e:  # too many wildcards
+            raise self.error(f"invalid pattern: {e}", token) from None
         return Like(field.path, token.value, case_insensitive)
 
     def in_list(self, name: str, field: Field) -> In:
