@@ -24,7 +24,21 @@ from aro.database import (
     patch,
     retry_on_precondition_failed,
 )
-from aro.database.query import MAX_LIKE_PARTS, MAX_LIMIT, And, Compare, Expr, In, IsNull, Like, Not, Or, Order, Query
+from aro.database.query import (
+    MAX_DEPTH,
+    MAX_LIKE_PARTS,
+    MAX_LIMIT,
+    And,
+    Compare,
+    Expr,
+    In,
+    IsNull,
+    Like,
+    Not,
+    Or,
+    Order,
+    Query,
+)
 from tests.database.conftest import Target
 from tests.database.targets import CONTAINERS, EXPIRING, ITEMS, dumps
 
@@ -657,6 +671,16 @@ async def test_query_deeply_nested_filter(store: Store) -> None:
     assert await _ids(items, where) == ["a01"]
     assert await _ids(items, Not(where)) == ["a02", "a05", "a06", "a07", "a08", "a09"]
     assert time.monotonic() - started < 10  # (the local Cosmos server's parser needed memoizing for this)
+
+    for levels, ok in ((MAX_DEPTH, True), (MAX_DEPTH + 1, False)):  # SQLite's parser takes 26
+        where = Compare(S, "=", "apple")
+        for i in range(levels):
+            where = Or((where, Compare(S, "=", f"none{i}"))) if i % 2 else And((where, Not(IsNull(S))))
+        if ok:
+            assert await _ids(items, Not(where)) == ["a02", "a05", "a06", "a07", "a08", "a09"]
+        else:
+            with pytest.raises(ValueError, match="nested more than"):
+                await items.count_where(where)
 
 
 @pytest.mark.parametrize(

@@ -142,3 +142,18 @@ def test_paths_are_case_sensitive_and_unknown_ones_are_ocm_errors(orgs: tuple[Oc
     ocm_error(a.get(f"/subscriptions/{changed}"), 404)
     ocm_error(a.get("/nothing-here"), 404, "No resource")
     ocm_error(a.client.put(f"{AMS}/subscriptions/{ids['a1']}", json={}), 405, "PUT")
+
+
+def test_deep_searches_are_answered_or_refused_never_500(orgs: tuple[Ocm, Ocm, Ocm, dict[str, str]]) -> None:
+    _, _, sre, _ = orgs
+
+    def nested(levels: int) -> str:
+        return "id = 'a' or id = 'b' and (" * levels + "id = 'c'" + ")" * levels
+
+    for path in ("/subscriptions", "/organizations", "/accounts"):
+        r = sre.get(path, search=nested(12))  # each parenthesis here is an Or and an And: 24 levels
+        assert r.status_code == 200 and r.json()["total"] == 0, r.text
+        r = sre.get(path, search="(" * 32 + "not " * 32 + "id = 'c'" + ")" * 32)  # flattened: no levels
+        assert r.status_code == 200, r.text
+        ocm_error(sre.get(path, search=nested(13)), 400, "Invalid search: filter nested more than 24 and/or levels")
+        ocm_error(sre.get(path, search=nested(65)), 400, "nested more than 64 levels deep", "position")

@@ -158,7 +158,7 @@ def like_match_regex(pattern: str) -> str:
 # --- compiling a filter (shared by the stores) ------------------------------------------------------------
 
 Kind = Literal["string", "number", "boolean"]
-MAX_DEPTH = 100  # nesting of And/Or/Not a filter may have
+MAX_DEPTH = 24  # nesting of And/Or in a filter (each a parenthesis in the query text; SQLite parses 26)
 _INVERSE: dict[CompareOp, CompareOp] = {"=": "!=", "!=": "=", "<": ">=", "<=": ">", ">": "<=", ">=": "<"}
 
 
@@ -230,9 +230,9 @@ def render_where(expr: Expr, dialect: Dialect) -> str:
 
 def _render(expr: Expr, d: Dialect, negated: bool, depth: int) -> str:
     if depth > MAX_DEPTH:
-        raise ValueError(f"filter nested more than {MAX_DEPTH} levels deep")
-    if isinstance(expr, Not):
-        return _render(expr.item, d, not negated, depth + 1)
+        raise ValueError(f"filter nested more than {MAX_DEPTH} and/or levels deep")
+    while isinstance(expr, Not):  # pushed down to the predicates: no level of its own
+        expr, negated = expr.item, not negated
     if isinstance(expr, And | Or):
         if not expr.items:
             raise ValueError(f"empty {type(expr).__name__}")

@@ -122,6 +122,8 @@ async def search_list(
         docs, total = await run(Query(where, order, offset=(page - 1) * size, limit=max(size, 1)))
     except UnsupportedQuery as e:  # Cosmos DB: an order of several fields
         raise LedgerError(400, f"Parameter 'order' cannot be served by this store: {e}") from None
+    except ValueError as e:  # a filter the store's compiler refuses (its own bounds)
+        raise LedgerError(400, f"Invalid search: {e}") from None
     items = [render(d) for d in docs[:size]]
     if decorate is not None:
         await decorate(items)
