@@ -123,6 +123,11 @@ def test_subscription_labels(orgs: tuple[Ocm, Ocm, Ocm, dict[str, str]]) -> None
     r = a.client.post(base, json={"key": "cost-center", "value": "43"})
     assert r.status_code == 200 and r.json()["value"] == "43" and r.json()["id"] == label["id"]
     ocm_error(a.client.post(base, json={"key": "ops", "value": "x", "internal": True}), 403, "internal")
+    autoscale = {"key": "capability.cluster.autoscale_clusters", "value": "true"}  # a cluster's capability
+    ocm_error(a.client.post(base, json=autoscale), 403, "Only an SRE may change a capability label")
+    assert sre.client.post(base, json={**autoscale, "internal": True}).status_code == 201
+    ocm_error(a.client.delete(f"{base}/{autoscale['key']}"), 403)
+    assert sre.client.delete(f"{base}/{autoscale['key']}").status_code == 204
     ocm_error(a.client.post(base, json={"key": "-bad key", "value": "x"}), 400, "key")
     ocm_error(a.client.post(base, json={"key": "k", "value": "x", "color": "red"}), 400, "color")
     assert sre.client.post(base, json={"key": "ops", "value": "x", "internal": True}).status_code == 201

@@ -22,7 +22,7 @@ from aro.database.cosmos import CosmosStore
 from aro.database.query import Query
 from aro.database.sqlite import SQLiteStore
 from aro.ledger.accounts import Accounts, account_id
-from aro.ledger.model import CLASSIC_PLAN, Status
+from aro.ledger.model import CLASSIC_PLAN, LedgerError, OwnerType, Status
 from aro.ledger.service import Ledger, LedgerSettings
 from aro.ledger.subscriptions import ClusterRecord
 from aro.steps import StepEnv, Timeouts
@@ -250,3 +250,79 @@ async def test_an_account_is_recorded_once_however_many_first_sights_race(ledger
 
 async def _no_api(ctx: Any) -> Any:
     raise AssertionError("no cluster API in this test")
+
+
+async def test_a_label_write_checks_the_label_it_changes(ledger: Ledger, store: Store) -> None:
+    """The authorization of a label write runs on the label as the conditional write reads it: one that an SRE
+    made internal between a member's check and the member's write is refused, and nothing is changed; a
+    label deleted meanwhile is created again (not a 500)."""
+    org = (await ledger.organizations.for_tenant(TENANT))["id"]
+    sub = (await ledger.subscriptions.reserve(_record(org)))["id"]
+    labels, kind = ledger.labels, OwnerType.SUBSCRIPTION
+    await labels.put(kind, sub, org, "team", "blue", internal=False)
+
+    def member(current: dict[str, Any]) -> None:
+        if current["label"]["internal"]:
+            raise LedgerError(403, "Only an SRE may change an internal label")
+
+    replace = labels.container.replace
+    meddled: list[str] = []
+
+    async def sre_first(doc: dict[str, Any]) -> dict[str, Any]:  # the SRE's write lands in the window
+        if not meddled:
+            meddled.append("internal")
+            await labels.put(kind, sub, org, "team", "sre-value", internal=True)
+        return await replace(doc)
+
+    labels.container.replace = sre_first  # type: ignore[method-assign]
+    try:
+        with pytest.raises(LedgerError) as refused:
+            await labels.put(kind, sub, org, "team", "member-value", internal=False, may_change=member)
+    finally:
+        del labels.container.replace  # type: ignore[method-assign]
+    assert refused.value.status == 403 and meddled == ["internal"]
+    kept = await labels.get(kind, sub, org, "team")
+    assert kept is not None and (kept["label"]["value"], kept["label"]["internal"]) == ("sre-value", True)
+
+    async def deleted_first(doc: dict[str, Any]) -> dict[str, Any]:
+        if "deleted" not in meddled:
+            meddled.append("deleted")
+            await labels.delete(kind, sub, org, "team")
+        return await replace(doc)
+
+    labels.container.replace = deleted_first  # type: ignore[method-assign]
+    try:
+        doc, created = await labels.put(kind, sub, org, "team", "again", internal=True)
+    finally:
+        del labels.container.replace  # type: ignore[method-assign]
+    assert created and doc["label"]["value"] == "again" and "deleted" in meddled
+
+
+async def test_only_internal_cluster_labels_are_capabilities(ledger: Ledger) -> None:
+    org = (await ledger.organizations.for_tenant(TENANT))["id"]
+    for capability in list(await ledger.labels.capabilities(org)):
+        await ledger.labels.delete(OwnerType.ORGANIZATION, org, org, capability)
+    sub = (await ledger.subscriptions.reserve(_record(org)))["id"]
+    autoscale = "capability.cluster.autoscale_clusters"
+    await ledger.labels.put(OwnerType.SUBSCRIPTION, sub, org, autoscale, "true", internal=False)
+    assert await ledger.labels.capabilities(org, sub) == frozenset()  # a member's label: no capability
+    await ledger.labels.put(OwnerType.SUBSCRIPTION, sub, org, autoscale, "true", internal=True)
+    assert await ledger.labels.capabilities(org, sub) == frozenset({autoscale})
+
+
+async def test_a_released_subscription_takes_its_labels(ledger: Ledger, store: Store) -> None:
+    steps = ClusterLedger(CLASSIC_PLAN, lambda h: "", lambda h: "", lambda h: "", _no_api)
+    hub = OpenShiftCluster(
+        id=f"/subscriptions/{AZURE_SUB}/resourceGroups/rg/providers/Microsoft.RedHatOpenShift/openShiftClusters/gone",
+        name="gone",
+        location="eastus",
+    )
+    ctx = Ctx(hub, StepEnv(store, None, Timeouts(), ledger=ledger))  # type: ignore[arg-type]
+    await steps.reserve("t.reserve").fn(ctx)
+    ref = ctx.hub.properties.ledger
+    assert ref is not None
+    for key in ("a", "b"):
+        await ledger.labels.put(OwnerType.SUBSCRIPTION, ref.subscription_id, ref.organization_id, key, "x", False)
+    await ledger.subscriptions.release(ref.organization_id, ref.subscription_id)  # a crash after this line...
+    await steps.release("t.release").fn(ctx)  # ...and the step runs again
+    assert await ledger.labels.list(OwnerType.SUBSCRIPTION, ref.subscription_id, ref.organization_id) == []

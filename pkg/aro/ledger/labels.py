@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import builtins
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from aro.api import capabilities
@@ -89,13 +89,45 @@ class Labels:
         return await self.container.get_by_key(label_key(owner, owner_id, key), organization_id)
 
     async def put(
-        self, owner: OwnerType, owner_id: str, organization_id: str, key: str, value: str, internal: bool
+        self,
+        owner: OwnerType,
+        owner_id: str,
+        organization_id: str,
+        key: str,
+        value: str,
+        internal: bool,
+        may_change: Callable[[Doc], None] | None = None,
     ) -> tuple[Doc, bool]:
-        """Add a label, or change the value of the one with this key; ``(document, created)``."""
+        """Add a label, or change the value of the one with this key; ``(document, created)``.
+        ``may_change`` sees the label to be changed -- as the conditional write that changes it read it --
+        and raises to refuse (an internal label a member may not change, even when it became one just
+        now). A label deleted meanwhile is created again; one created meanwhile is changed."""
         if len(await self.list(owner, owner_id, organization_id)) >= MAX_LABELS:
             existing = await self.get(owner, owner_id, organization_id, key)
             if existing is None:
                 raise LedgerError(400, f"A {owner.value.lower()} has at most {MAX_LABELS} labels")
+
+        async def attempt() -> tuple[Doc, bool]:
+            current = await self.get(owner, owner_id, organization_id, key)
+            if current is None:
+                try:
+                    return await self.container.create(
+                        self._new(owner, owner_id, organization_id, key, value, internal)
+                    ), True
+                except Conflict:
+                    raise PreconditionFailed("created meanwhile") from None  # change it on the next attempt
+            if may_change is not None:
+                may_change(current)
+            current["label"].update(value=value, internal=internal, updated_at=ams_time(time.time()))
+            try:
+                return await self.container.replace(current), False  # PreconditionFailed: changed meanwhile
+            except NotFound:
+                raise PreconditionFailed("deleted meanwhile") from None  # create it on the next attempt
+
+        return await retry_on_precondition_failed(attempt)
+
+    @staticmethod
+    def _new(owner: OwnerType, owner_id: str, organization_id: str, key: str, value: str, internal: bool) -> Doc:
         now = ams_time(time.time())
         label: dict[str, Any] = {
             "id": new_id(),
@@ -109,25 +141,19 @@ class Labels:
         }
         if owner is OwnerType.SUBSCRIPTION:
             label["subscription_id"] = owner_id
-        doc: Doc = {
+        return {
             "id": label["id"],
             "partitionKey": organization_id,
             "key": label_key(owner, owner_id, key),
             "label": label,
         }
-        try:
-            return await self.container.create(doc), True
-        except Conflict:
-            pass
 
-        async def update() -> Doc:
-            current = await self.get(owner, owner_id, organization_id, key)
-            if current is None:
-                raise PreconditionFailed("deleted meanwhile")  # create again on the next attempt
-            current["label"].update(value=value, internal=internal, updated_at=ams_time(time.time()))
-            return await self.container.replace(current)
-
-        return await retry_on_precondition_failed(update), False
+    async def delete_all(self, owner: OwnerType, owner_id: str, organization_id: str) -> None:
+        """Every label of an owner that goes (a page at a time, so also any beyond MAX_LABELS that racing
+        adds left)."""
+        while docs := await self.list(owner, owner_id, organization_id):
+            for doc in docs:
+                await self.delete(owner, owner_id, organization_id, doc["label"]["key"])
 
     async def delete(self, owner: OwnerType, owner_id: str, organization_id: str, key: str) -> bool:
         async def attempt() -> bool:
@@ -143,12 +169,14 @@ class Labels:
         return await retry_on_precondition_failed(attempt)
 
     async def capabilities(self, organization_id: str, subscription_id: str | None = None) -> frozenset[str]:
-        """The capabilities turned on for an organization, and for one cluster's subscription its
-        ``capability.cluster.*`` ones."""
+        """The capabilities turned on for an organization, and for one cluster's subscription its internal
+        ``capability.cluster.*`` ones (labels only an SRE writes)."""
         docs = await self.list(OwnerType.ORGANIZATION, organization_id, organization_id)
         if subscription_id:
             cluster = await self.list(OwnerType.SUBSCRIPTION, subscription_id, organization_id)
-            docs += [d for d in cluster if d["label"]["key"].startswith("capability.cluster.")]
+            docs += [
+                d for d in cluster if d["label"]["key"].startswith("capability.cluster.") and d["label"]["internal"]
+            ]
         return frozenset(
             d["label"]["key"]
             for d in docs

@@ -26,7 +26,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from aro.api.resource import LedgerRef, Resource
 from aro.cloud.kube import KubeAPI
 from aro.ledger.ids import new_id
-from aro.ledger.model import Plan
+from aro.ledger.model import OwnerType, Plan
 from aro.ledger.service import Ledger
 from aro.ledger.subscriptions import ClusterRecord
 from aro.ledger.telemetry import SECRET_NAME, SECRET_NAMESPACE
@@ -155,6 +155,9 @@ class ClusterLedger(Generic[H]):
     def release(self, step_id: str) -> Action[Any]:
         async def release(ctx: LedgerContext, ledger: Ledger, ref: LedgerRef) -> None:
             await ledger.subscriptions.release(ref.organization_id, ref.subscription_id)
+            if await ledger.subscriptions.get(ref.subscription_id, ref.organization_id) is None:
+                # its labels go too (also when a crash came between the two: the step runs again)
+                await ledger.labels.delete_all(OwnerType.SUBSCRIPTION, ref.subscription_id, ref.organization_id)
 
         return Action(step_id, _with_ref(release))
 

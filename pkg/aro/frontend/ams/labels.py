@@ -2,7 +2,9 @@
 served alike for both owners: the list (not paged, as AMS's), one by key, add-or-change, delete.
 
 Who may: the owner's organization reads them; an SRE writes an organization's labels (they are its
-capabilities); the organization writes its subscriptions' labels, except ``internal`` ones (an SRE's).
+capabilities); the organization writes its subscriptions' labels, except ``internal`` ones and
+``capability.*`` ones (an SRE's: a cluster's capabilities). The check is made again on the label the
+conditional write changes, so a label that became internal meanwhile is not overwritten.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from aro.ledger.model import LedgerError, OwnerType, list_body, not_found, rende
 from aro.ledger.service import Ledger
 
 router = APIRouter()
+CAPABILITY_PREFIX = "capability."
 
 
 async def owner(ledger: Ledger, principal: Principal, kind: OwnerType, owner_id: str) -> tuple[str, Doc]:
@@ -40,9 +43,11 @@ async def label(ledger: Ledger, kind: OwnerType, owner_id: str, org_id: str, key
     return doc
 
 
-def may_write(principal: Principal, kind: OwnerType, internal: bool) -> None:
+def may_write(principal: Principal, kind: OwnerType, internal: bool, key: str) -> None:
     if kind is OwnerType.ORGANIZATION:
         require_sre(principal, "change an organization's labels (its capabilities)")
+    elif key.startswith(CAPABILITY_PREFIX):
+        require_sre(principal, "change a capability label")
     elif internal:
         require_sre(principal, "change an internal label")
 
@@ -65,16 +70,19 @@ def _routes(kind: OwnerType) -> None:
     async def add_label(owner_id: str, request: Request, ledger: LedgerDep, principal: Caller) -> Response:
         org_id, _ = await owner(ledger, principal, kind, owner_id)
         key, value, internal = check_label(await json_body(request))
-        current = await ledger.labels.get(kind, owner_id, org_id, key)
-        may_write(principal, kind, internal or bool(current is not None and current["label"].get("internal")))
-        doc, created = await ledger.labels.put(kind, owner_id, org_id, key, value, internal)
+        may_write(principal, kind, internal, key)
+
+        def may_change(current: Doc) -> None:  # in the conditional write: it may have become internal
+            may_write(principal, kind, bool(current["label"].get("internal")), key)
+
+        doc, created = await ledger.labels.put(kind, owner_id, org_id, key, value, internal, may_change)
         return answer(render_label(doc), 201 if created else 200)
 
     @router.delete(base + "/{key:path}", summary=f"Delete a label of a {kind.value.lower()}")
     async def delete_label(owner_id: str, key: str, ledger: LedgerDep, principal: Caller) -> Response:
         org_id, _ = await owner(ledger, principal, kind, owner_id)
         current = await label(ledger, kind, owner_id, org_id, key)
-        may_write(principal, kind, bool(current["label"].get("internal")))
+        may_write(principal, kind, bool(current["label"].get("internal")), key)
         await ledger.labels.delete(kind, owner_id, org_id, key)
         return Response(status_code=204)
 

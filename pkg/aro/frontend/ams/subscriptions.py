@@ -193,7 +193,6 @@ async def delete_subscription(subscription_id: str, request: Request, ledger: Le
     doc = await _visible(ledger, principal, subscription_id)
     require_sre(principal, "delete a subscription")
     org_id = doc["partitionKey"]
-    for label in await ledger.labels.list(OwnerType.SUBSCRIPTION, subscription_id, org_id):
-        await ledger.labels.delete(OwnerType.SUBSCRIPTION, subscription_id, org_id, label["label"]["key"])
+    await ledger.labels.delete_all(OwnerType.SUBSCRIPTION, subscription_id, org_id)
     await ledger.subscriptions.delete(org_id, subscription_id)
     return Response(status_code=204)
