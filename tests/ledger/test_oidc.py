@@ -5,6 +5,7 @@ request is refused with a reason."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
@@ -19,6 +20,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from aro.ledger import identity
+from aro.ledger.model import LedgerError
 from tests.conftest import RPProcess
 from tests.security.test_production import Certs, _ctx, make_certs, start_production
 
@@ -32,11 +35,16 @@ class Issuer:
         self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self.kid = "key-1"
         self.requests = 0
+        self.up = True  # False: every request is 503 (an outage)
         issuer = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 issuer.requests += 1
+                if not issuer.up:
+                    self.send_response(503)
+                    self.end_headers()
+                    return
                 if self.path == "/.well-known/openid-configuration":
                     body = {"issuer": issuer.url, "jwks_uri": issuer.url + "/keys"}
                 elif self.path == "/keys":
@@ -197,3 +205,36 @@ def test_without_an_issuer_the_ledger_refuses_every_request(
         assert "ledger.oidc.issuer is not set" in rp.log()
     finally:
         rp.stop()
+
+
+async def test_an_issuer_outage_keeps_the_keys_held_and_is_not_asked_again_at_once() -> None:
+    """Once its keys are older than their time to live an issuer is asked again; when it is down the keys held
+    stay in use (its tokens still verify), and it is asked at most once per JWKS_REFRESH_SECONDS -- not once
+    per request, each waiting out the timeout. With no keys held, the outage is the 401, also without asking
+    again at once."""
+    issuer = Issuer()
+    verifier = identity.OidcVerifier(issuer.url, AUDIENCE)
+    try:
+        token = issuer.token()
+        assert (await verifier.claims(token))["preferred_username"] == "olivia"
+        assert issuer.requests == 2  # discovery and keys
+        age = identity.JWKS_TTL_SECONDS + identity.JWKS_REFRESH_SECONDS
+        verifier._fetched -= age  # the keys held are old now, and so is the last try
+        verifier._attempted -= age
+        issuer.up = False
+        results = await asyncio.gather(*(verifier.claims(token) for _ in range(5)))
+        assert all(r["preferred_username"] == "olivia" for r in results)
+        assert issuer.requests == 3  # one try (its discovery request failed), then no more for a while
+
+        cold = identity.OidcVerifier(issuer.url, AUDIENCE)
+        try:
+            for _ in range(3):
+                with pytest.raises(LedgerError) as refused:
+                    await cold.claims(token)
+                assert refused.value.status == 401 and "unavailable" in refused.value.reason
+            assert issuer.requests == 4
+        finally:
+            await cold.close()
+    finally:
+        await verifier.close()
+        issuer.server.shutdown()

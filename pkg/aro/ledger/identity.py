@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import ssl
 import time
 from collections.abc import Sequence
@@ -28,6 +29,8 @@ import jwt
 from aro.ledger.accounts import MAX_USERNAME, Accounts, account_id
 from aro.ledger.model import LedgerError, clean_text
 from aro.ledger.organizations import Organizations
+
+log = logging.getLogger("aro.ledger.identity")
 
 MAX_TOKEN_BYTES = 16 * 1024
 MAX_JWKS_BYTES = 1024 * 1024
@@ -103,7 +106,9 @@ class OidcVerifier:
         verify: ssl.SSLContext | bool = ssl.create_default_context(cafile=ca_file) if ca_file else True
         self._http = httpx.AsyncClient(verify=verify, timeout=5.0, follow_redirects=False)
         self._keys: dict[str, jwt.PyJWK] = {}
-        self._fetched = 0.0
+        self._fetched = 0.0  # when the keys held were fetched
+        self._attempted = float("-inf")  # when a fetch was last tried
+        self._error = ""  # why the last try failed
         self._lock = asyncio.Lock()
 
     async def close(self) -> None:
@@ -121,10 +126,19 @@ class OidcVerifier:
         return json.loads(body)
 
     async def _refresh(self, force: bool) -> None:
+        """Fetch the issuer's keys when they are older than JWKS_TTL_SECONDS, or (``force``: a token of an
+        unknown key) at once -- but at most once per JWKS_REFRESH_SECONDS, whatever came of the last try. A
+        failed fetch keeps the keys held (an issuer's outage does not refuse the tokens of its known keys);
+        with none held it is the 401."""
         async with self._lock:
-            age = time.monotonic() - self._fetched
-            if (not force and age < JWKS_TTL_SECONDS and self._keys) or (force and age < JWKS_REFRESH_SECONDS):
+            now = time.monotonic()
+            if not force and self._keys and now - self._fetched < JWKS_TTL_SECONDS:
                 return
+            if now - self._attempted < JWKS_REFRESH_SECONDS:
+                if self._keys or not self._error:
+                    return
+                raise unauthorized(self._error)
+            self._attempted = now
             try:
                 url = self.jwks_url
                 if url is None:
@@ -138,9 +152,19 @@ class OidcVerifier:
                     except jwt.PyJWTError:
                         continue  # a key type we do not use
                     keys[str(raw.get("kid", ""))] = key
+            except LedgerError as e:
+                self._error = e.reason
             except (httpx.HTTPError, ValueError, KeyError, TypeError, AttributeError) as e:
-                raise unauthorized(f"The token issuer's keys are unavailable: {type(e).__name__}") from None
-            self._keys, self._fetched = keys, time.monotonic()
+                self._error = f"The token issuer's keys are unavailable: {type(e).__name__}"
+            else:
+                self._keys, self._fetched, self._error = keys, now, ""
+                return
+            if not self._keys:
+                raise unauthorized(self._error)
+            log.warning(
+                "the token issuer's keys could not be refreshed; the held ones stay in use",
+                extra={"error": self._error},
+            )
 
     async def claims(self, token: str) -> dict[str, Any]:
         try:
