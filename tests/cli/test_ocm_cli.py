@@ -258,8 +258,10 @@ def test_a_config_that_is_not_json_is_a_usage_error(unconfigured: Aro) -> None:
     a.config.write_text("{nope")
     err = a.fails(2, "ocm", "whoami")
     assert f"aro: the OCM config file {a.config} is not valid JSON" in err and "aro login" in err
-    a.config.write_text('{"url": "' + a.endpoint + '", "access_token": "t", "expires_at": "soon"}')
-    assert "'expires_at' must be epoch seconds" in a.fails(2, "ocm", "whoami")
+    for bad in ('"soon"', "1e20", "-1e20"):  # a number no clock holds is not a time either (was a traceback)
+        a.config.write_text('{"url": "' + a.endpoint + '", "access_token": "t", "expires_at": ' + bad + "}")
+        assert "'expires_at' must be epoch seconds" in a.fails(2, "ocm", "whoami")
+        assert "'expires_at' must be epoch seconds" in a.fails(2, "token", "--exec-credential")
 
 
 # --- subscriptions ---------------------------------------------------------------------------------------------

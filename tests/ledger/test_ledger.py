@@ -21,6 +21,7 @@ from aro.database.containers import ALL, LEDGER_ACCOUNTS, LEDGER_SUBSCRIPTIONS
 from aro.database.cosmos import CosmosStore
 from aro.database.query import Query
 from aro.database.sqlite import SQLiteStore
+from aro.ledger import subscriptions as subscriptions_module
 from aro.ledger.accounts import Accounts, account_id
 from aro.ledger.model import CLASSIC_PLAN, LedgerError, OwnerType, Status
 from aro.ledger.service import Ledger, LedgerSettings
@@ -170,6 +171,25 @@ async def test_sweep_ages_silent_subscriptions_and_a_report_wins_the_race(ledger
     finally:
         container.query = real_query  # type: ignore[method-assign]
     assert (await subs.get(quiet["id"]))["subscription"]["status"] == "Active"  # type: ignore[index]
+
+
+async def test_an_unknown_clusters_subscription_ages_even_if_its_report_never_lands(
+    ledger: Ledger, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The subscription a report of an unknown cluster files carries its heartbeat from the start: a crash
+    between its creation and the report's write leaves one that still goes Stale. And an organization has at
+    most MAX_UNSUBSCRIBED live ones: past that a report is refused (429), nothing filed."""
+    org = (await ledger.organizations.for_tenant(TENANT))["id"]
+    subs = ledger.subscriptions
+    await subs._unsubscribed(org, "55555555-5555-4555-8555-555555555555", {})  # ... and the process dies
+    assert await subs.sweep(time.time() + 10, stale_after=5, archive_after=60) == (1, 0)
+
+    monkeypatch.setattr(subscriptions_module, "MAX_UNSUBSCRIBED", 2)
+    await subs.ingest(org, "66666666-6666-4666-8666-666666666666", {})
+    with pytest.raises(LedgerError) as refused:
+        await subs.ingest(org, "77777777-7777-4777-8777-777777777777", {})
+    assert refused.value.status == 429 and len(await all_subscriptions(store)) == 2
+    await subs.ingest(org, "66666666-6666-4666-8666-666666666666", {})  # a known one still reports
 
 
 # --- the steps ---------------------------------------------------------------------------------------------

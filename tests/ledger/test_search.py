@@ -135,6 +135,7 @@ def test_string_escapes(text: str, want: str) -> None:
         ("created_at > '2026-03-01T01:00:00+02:00'", "2026-02-28T23:00:00.000000Z"),
         ("created_at > '2026-03-01T23:30:00-01:00'", "2026-03-02T00:30:00.000000Z"),
         ("created_at > '2026-03-01 10:00:00'", "2026-03-01T10:00:00.000000Z"),  # no offset: UTC
+        ("created_at < '0999-01-01T00:00:00Z'", "0999-01-01T00:00:00.000000Z"),  # four digits: compares as text
     ],
 )
 def test_literals_are_read_by_field_type(text: str, want: object) -> None:

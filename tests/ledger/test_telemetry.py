@@ -113,6 +113,14 @@ def test_unknown_cluster_files_an_unsubscribed_subscription(rp: RPProcess) -> No
         forged = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
         r = arm.post("/api/telemetry/v1/upload", json=report, headers={"Authorization": f"Bearer {forged}"})
         assert r.status_code == 401 and r.json()["kind"] == "Error", r.text
+        non_ascii = (token[:-2] + "éé").encode()  # HTTP headers are bytes: a token of other characters is 401
+        r = arm.post("/api/telemetry/v1/upload", json=report, headers={"Authorization": b"Bearer " + non_ascii})
+        assert r.status_code == 401 and r.json()["kind"] == "Error", r.text
+        scheme = {**report, "cluster_id": str(uuid.uuid4()), "console_url": "javascript:alert(1)"}
+        r = arm.post("/api/telemetry/v1/upload", json=scheme, headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == 204, r.text
+        [filed] = ocm.subscriptions(f"external_cluster_id = '{scheme['cluster_id']}'")["items"]
+        assert "console_url" not in filed and filed["metrics"][0]["console_url"] == "", filed  # not an https URL
         r = arm.post(
             "/api/telemetry/v1/upload", json={"cluster_id": "../etc"}, headers={"Authorization": f"Bearer {token}"}
         )

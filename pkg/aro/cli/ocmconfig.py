@@ -33,6 +33,7 @@ TOKEN_PATH = "/api/auth/token"
 FILE_NAME = ".ocm.json"
 MAX_CONFIG_BYTES = 256 * 1024
 TOKEN_KEYS = ("access_token", "refresh_token", "expires_at")
+MAX_EPOCH = 253402300799  # 9999-12-31T23:59:59Z: a time a datetime can hold
 
 
 def config_path(env: Mapping[str, str]) -> Path:
@@ -84,7 +85,7 @@ class OcmConfig:
         value = self.data.get("expires_at")
         if value is None:
             return None
-        if isinstance(value, bool) or not isinstance(value, int | float):
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= MAX_EPOCH:
             raise self.invalid("'expires_at' must be epoch seconds")
         return float(value)
 

@@ -27,7 +27,7 @@ import jwt
 
 from aro.cli.client import USER_AGENT, ssl_context, transport_error
 from aro.cli.errors import CliError, UsageError
-from aro.cli.ocmconfig import CLIENT_ID, TOKEN_PATH, OcmConfig, config_path, load, save
+from aro.cli.ocmconfig import CLIENT_ID, MAX_EPOCH, TOKEN_PATH, OcmConfig, config_path, load, save
 from aro.cli.settings import resolve
 
 REFRESH_MARGIN_SECONDS = 60.0
@@ -68,7 +68,9 @@ def expiry_of(config: OcmConfig, token: str) -> float | None:
     if config.expires_at is not None:
         return config.expires_at
     exp = unverified_claims(token).get("exp")
-    return float(exp) if isinstance(exp, int | float) and not isinstance(exp, bool) else None
+    if isinstance(exp, bool) or not isinstance(exp, int | float) or not 0 <= exp <= MAX_EPOCH:
+        return None
+    return float(exp)
 
 
 def get_token(

@@ -1,11 +1,12 @@
 """Accounts: the users of each organization, as AMS lists them (``GET /accounts``, ``/accounts/{id}``).
 
-The ledger records an account the first time it sees one: the user of a bearer token (any request of the
-ledger or the backplane), or a cluster's creator (ARM's ``systemData.createdBy``, when its subscription is
-reserved), so ``current_account`` and every subscription's ``creator.href`` resolve. An account is one per
-(organization, user name): the document's unique key is ``username:{name}`` in the organization's
-partition and its id is derived from both, so racing first sights end with one account and a creator link
-names the same account as that user's token does.
+The ledger records an account the first time it sees one: the user of a bearer token (at its development
+login, and on any request of the ledger or the backplane), or a cluster's creator (ARM's
+``systemData.createdBy``, when its subscription is reserved), so ``current_account`` and every
+subscription's ``creator.href`` resolve. An account is one per (organization, user name): the document's
+unique key is ``username:{name}`` in the organization's partition and its id is derived from both, so
+racing first sights end with one account and a creator link names the same account as that user's token
+does.
 
 ``ledgerAccounts``: partition = the organization id; ``{account: {id, username, email?, organization:
 {id, kind, href}, created_at, updated_at}}``.

@@ -8,6 +8,7 @@ Each document holds its AMS object (snake_case, as rendered) under one field -- 
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -57,4 +58,10 @@ def ams_time(epoch: float) -> str:
     """An epoch time as the ledger stores and renders times: ``2026-05-23T08:00:18.145764Z``."""
     import datetime as dt
 
-    return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime(TIME_FORMAT)
+    return format_time(dt.datetime.fromtimestamp(epoch, dt.UTC))
+
+
+def format_time(when: datetime.datetime) -> str:
+    """A UTC time as TIME_FORMAT writes it, the year always four digits (``strftime("%Y")`` writes 999 for
+    the year 999 on glibc, which compares after 2026 as text)."""
+    return f"{when.year:04d}-{when.strftime('%m-%dT%H:%M:%S.%f')}Z"

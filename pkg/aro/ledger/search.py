@@ -31,7 +31,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from aro.database.query import And, Compare, CompareOp, Expr, In, IsNull, Like, Not, Or, Order, Scalar, like_regex
-from aro.ledger.fields import TIME_FORMAT, Field, FieldType
+from aro.ledger.fields import Field, FieldType, format_time
 
 MAX_TEXT = 4096
 MAX_DEPTH = 64
@@ -345,7 +345,7 @@ def _time(raw: str, written: str) -> str:
         frac = (m["frac"] or "").ljust(6, "0")[:6]
         zone = m["zone"] or "Z"
         when = dt.datetime.fromisoformat(f"{m['date']}T{m['time']}.{frac}{'+00:00' if zone in ('Z', 'z') else zone}")
-        return when.astimezone(dt.UTC).strftime(TIME_FORMAT)
+        return format_time(when.astimezone(dt.UTC))
     except (ValueError, OverflowError):
         raise ValueError(problem) from None
 

@@ -37,6 +37,7 @@ from aro.ledger.model import (
 )
 
 SWEEP_BATCH = 200
+MAX_UNSUBSCRIBED = 1000  # an organization's live subscriptions filed by telemetry of unknown clusters (a bound)
 
 
 @dataclass(frozen=True)
@@ -248,7 +249,23 @@ class Subscriptions:
             "provenance": Provenance.TELEMETRY.value,
             "support_level": "None",
         }
-        doc: Doc = {"id": sub_id, "partitionKey": organization_id, "key": subscription_key(sub), "subscription": sub}
+        doc: Doc = {
+            "id": sub_id,
+            "partitionKey": organization_id,
+            "key": subscription_key(sub),
+            "subscription": sub,
+            "heartbeat": now,  # it ages from now even if the report's own write never comes (a crash)
+        }
+        unsubscribed = And(
+            (
+                Compare(("subscription", "provenance"), "=", Provenance.TELEMETRY.value),
+                Compare(("subscription", "status"), "!=", Status.ARCHIVED.value),
+            )
+        )
+        if await self.container.count_where(unsubscribed, partition_key=organization_id) >= MAX_UNSUBSCRIBED:
+            raise LedgerError(
+                429, f"The organization has {MAX_UNSUBSCRIBED} clusters the ledger did not know reporting already"
+            )
         try:
             return await self.container.create(doc)
         except Conflict:

@@ -53,7 +53,7 @@ class TelemetryTokens:
         if not token.startswith(_PREFIX) or len(token) > 256:
             raise LedgerError(401, "The telemetry token is not valid")
         org_id, _, mac = token[len(_PREFIX) :].partition(".")
-        if not valid_id(org_id) or not hmac.compare_digest(mac, self._mac(org_id)):
+        if not valid_id(org_id) or not hmac.compare_digest(mac.encode(), self._mac(org_id).encode()):
             raise LedgerError(401, "The telemetry token is not valid")
         return org_id
 
@@ -78,6 +78,11 @@ def _number(report: dict[str, Any], *path: str) -> float:
 def _text(report: dict[str, Any], name: str, limit: int = 256) -> str:
     value = report.get(name, "")
     return "" if value is None else clean_text(value, name, limit)
+
+
+def _https(url: str) -> str:
+    """A console URL as a cluster reports it: an https URL, else nothing (as a PATCH would refuse it)."""
+    return url if url.startswith("https://") else ""
 
 
 def parse_report(report: Any, now: float) -> tuple[str, dict[str, Any]]:
@@ -106,7 +111,7 @@ def parse_report(report: Any, now: float) -> tuple[str, dict[str, Any]]:
         "nodes": nodes,
         "state": _text(report, "state", 32),
         "openshift_version": _text(report, "openshift_version", 64),
-        "console_url": _text(report, "console_url", 512),
+        "console_url": _https(_text(report, "console_url", 512)),
         "cloud_provider": _text(report, "cloud_provider", 32),
         "region": _text(report, "region", 64),
         "critical_alerts_firing": int(_number(report, "critical_alerts_firing")),

@@ -117,6 +117,7 @@ async def token(request: Request, ledger: LedgerDep) -> Response:
     if org is None:
         raise LedgerError(404, f"Organization '{wanted}' not found (give its id, or an Azure tenant id)")
     access, expires = issuer.issue(username, org["id"], groups)
+    await ledger.accounts.record(org["id"], username)  # an account from its login on, as AMS has it
     return answer(
         {
             "access_token": access,

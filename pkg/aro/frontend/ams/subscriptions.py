@@ -174,8 +174,8 @@ async def patch_subscription(subscription_id: str, request: Request, ledger: Led
         sub = current["subscription"]
         if all(sub.get(k) == v for k, v in changes.items()):
             return False
-        if changes.get("status") == Status.ACTIVE and sub.get("status") != Status.ACTIVE:
-            current["heartbeat"] = ams_time(time.time())  # measured from now, as an activation
+        if "status" in changes and sub.get("status") != changes["status"]:
+            current["heartbeat"] = ams_time(time.time())  # Stale and Archived are measured from the change
         sub.update(changes)
         return True
 
