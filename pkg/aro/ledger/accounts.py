@@ -19,10 +19,10 @@ from collections import OrderedDict
 
 from aro.database import Conflict, Doc, Store
 from aro.database.containers import LEDGER_ACCOUNTS
-from aro.database.query import Compare, Query
 from aro.ledger.fields import ams_time
-from aro.ledger.ids import stable_id, valid_id
+from aro.ledger.ids import stable_id
 from aro.ledger.model import LedgerError, clean_text, href
+from aro.ledger.partitioned import ByOrganization
 
 MAX_USERNAME = 256
 SEEN_CACHE = 4096  # accounts this process knows are recorded (one store read per new user per process)
@@ -43,24 +43,10 @@ def render_account(doc: Doc) -> dict[str, object]:
     return {"id": account["id"], "kind": "Account", "href": href("accounts", account["id"]), **account}
 
 
-class Accounts:
+class Accounts(ByOrganization):
     def __init__(self, store: Store) -> None:
-        self.container = store.container(LEDGER_ACCOUNTS.name)
+        super().__init__(store, LEDGER_ACCOUNTS, "account")
         self._seen: OrderedDict[str, None] = OrderedDict()
-
-    async def get(self, id: str, organization_id: str | None = None) -> Doc | None:
-        """By id; in one organization when given, else wherever it is."""
-        if not valid_id(id):
-            return None
-        if organization_id is not None:
-            return await self.container.get(organization_id, id)
-        found = await self.container.query(Query(Compare(("account", "id"), "=", id), limit=1))
-        return found[0] if found else None
-
-    async def search(self, query: Query, organization_id: str | None) -> tuple[list[Doc], int]:
-        items = await self.container.query(query, partition_key=organization_id)
-        total = await self.container.count_where(query.where, partition_key=organization_id)
-        return items, total
 
     async def record(self, organization_id: str, username: str) -> None:
         """Make sure the account exists (idempotent; a user name that is not one -- too long, control

@@ -26,7 +26,7 @@ from aro.database.containers import LEDGER_SUBSCRIPTIONS
 from aro.database.query import And, Compare, Expr, Query
 from aro.ledger.accounts import account_link
 from aro.ledger.fields import ams_time
-from aro.ledger.ids import new_id, valid_id
+from aro.ledger.ids import new_id
 from aro.ledger.model import (
     UNSUBSCRIBED_PLAN,
     LedgerError,
@@ -35,6 +35,7 @@ from aro.ledger.model import (
     Status,
     subscription_key,
 )
+from aro.ledger.partitioned import ByOrganization
 
 SWEEP_BATCH = 200
 MAX_UNSUBSCRIBED = 1000  # an organization's live subscriptions filed by telemetry of unknown clusters (a bound)
@@ -55,25 +56,9 @@ class ClusterRecord:
     creator: str = ""  # systemData.createdBy
 
 
-class Subscriptions:
+class Subscriptions(ByOrganization):
     def __init__(self, store: Store) -> None:
-        self.container = store.container(LEDGER_SUBSCRIPTIONS.name)
-
-    # --- reads ---------------------------------------------------------------------------------------
-
-    async def get(self, subscription_id: str, organization_id: str | None = None) -> Doc | None:
-        """By id; in one organization when given, else wherever it is."""
-        if not valid_id(subscription_id):
-            return None
-        if organization_id is not None:
-            return await self.container.get(organization_id, subscription_id)
-        found = await self.container.query(Query(Compare(("subscription", "id"), "=", subscription_id), limit=1))
-        return found[0] if found else None
-
-    async def search(self, query: Query, organization_id: str | None) -> tuple[list[Doc], int]:
-        items = await self.container.query(query, partition_key=organization_id)
-        total = await self.container.count_where(query.where, partition_key=organization_id)
-        return items, total
+        super().__init__(store, LEDGER_SUBSCRIPTIONS, "subscription")
 
     # --- the cluster's lifecycle -----------------------------------------------------------------------
 
