@@ -5,8 +5,8 @@ several processes can share the file, with writes serialised by SQLite's lock (`
 busy timeout). Point reads and key-ordered pages run inline on the event loop on a read-only connection (a
 WAL reader never waits); filter queries (``query``, ``count_where``), which may scan a container, run on
 scan threads of their own with read-only connections, so a long search never holds up the event loop or
-the writes. The JSON body is the source
-of truth; a few columns copy fields of it for indexing (key, etag, lease, claimability, expiry).
+the writes. The JSON body is the source of truth; a few columns copy fields of it for indexing (key, etag,
+lease, claimability, expiry), and each of a container's ``lookup_paths`` has an expression index.
 
 Leases are written in SQL, without a Python JSON round trip of the (often ~11 KB) body: a claim sets the
 lease columns and, with ``json_set``, the body's ``leaseOwner``/``leaseExpires``/``dequeues``/``etag``/``ts``
